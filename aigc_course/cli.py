@@ -1,0 +1,87 @@
+"""The `aigc-course` command: `env` now; chapters add `train`, `sample`, `eval` and `grade`.
+
+Each subcommand is a function ``cmd_NAME(args) -> int`` registered in ``build_parser``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print what an instructor asks a stuck learner for: versions, device, threads, data, cache."""
+    import torch
+    import torchvision
+
+    import aigc_course
+    from aigc_course.data import DATA_ENV, cache_dir, data_source
+    from aigc_course.utils import device
+
+    dev = device()
+    rows = [
+        ("aigc_course", f"{aigc_course.__version__} ({os.path.dirname(aigc_course.__file__)})"),
+        ("python", f"{platform.python_version()} ({sys.executable})"),
+        ("platform", platform.platform()),
+        ("torch", torch.__version__),
+        ("torchvision", torchvision.__version__),
+        ("device", str(dev) + (f" ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else "")),
+        ("cpu cores", str(os.cpu_count())),
+        ("torch threads", str(torch.get_num_threads())),
+        ("data source", f"{data_source()} (set {DATA_ENV}=bundled|mnist|PATH.npz to change)"),
+        ("cache folder", str(cache_dir())),
+    ]
+    for name in ("numpy", "matplotlib", "ipywidgets", "mlxtend", "tqdm"):
+        try:
+            mod = __import__(name)
+            rows.append((name, getattr(mod, "__version__", "?")))
+        except ImportError:
+            rows.append((name, "MISSING: run `make test` or `pip install -e .` in the course folder"))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    if args.check_data:
+        import time
+
+        from aigc_course.data import load_digits
+
+        t = time.perf_counter()
+        x, y = load_digits("train")
+        print(f"{'digits':<{width}}  train {tuple(x.shape)} loaded in {time.perf_counter() - t:.2f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aigc-course", description="AIGC from principles to practice: course tools")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("env", help="print versions, device, threads, data source and cache folder")
+    p.add_argument("--check-data", action="store_true", help="also load the digits and time it")
+    p.set_defaults(func=cmd_env)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # course errors carry a message that says what to do
+        from aigc_course.checkpoint import CheckpointError
+        from aigc_course.data import DataError
+
+        if isinstance(e, (DataError, CheckpointError, FileNotFoundError, ValueError)):
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Execute course notebooks top to bottom with nbclient, one progress line each.
+
+  python tools/run_notebooks.py --out build            # `make book`: executed copies + HTML in build/
+  python tools/run_notebooks.py --inplace NB.ipynb ... # refresh stored outputs (`make refresh NB=...`)
+
+Each notebook's time is printed against its budget (metadata "aigc_course"/"budget_s"),
+so a chapter that drifts over budget is visible at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BUDGET_S = 300
+CELL_TIMEOUT_S = 450
+
+
+def budget_of(nb) -> int:
+    """Return the notebook's time budget in seconds (metadata aigc_course.budget_s, default 300)."""
+    return int(nb.metadata.get("aigc_course", {}).get("budget_s", DEFAULT_BUDGET_S))
+
+
+def execute(path: Path, cwd: Path | None = None):
+    """Execute the notebook at `path` in a fresh kernel; return (notebook, seconds)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd or path.parent)}})
+    t = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - t
+
+
+def course_notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all chapters)")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--inplace", action="store_true", help="write outputs back into the notebooks")
+    mode.add_argument("--out", type=Path, help="folder for executed notebooks and their HTML")
+    args = parser.parse_args(argv)
+
+    paths = args.notebooks or course_notebooks()
+    if args.out:
+        from nbconvert import HTMLExporter
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        exporter = HTMLExporter()
+    failures, total = 0, 0.0
+    for i, path in enumerate(paths, 1):
+        print(f"[{i}/{len(paths)}] {path.name} ...", end=" ", flush=True)
+        try:
+            nb, seconds = execute(path)
+        except Exception as e:
+            failures += 1
+            print(f"FAILED: {type(e).__name__}: {str(e).strip().splitlines()[-1][:200] if str(e).strip() else ''}")
+            continue
+        total += seconds
+        budget = budget_of(nb)
+        flag = "ok" if seconds <= budget else "OVER BUDGET"
+        print(f"{seconds:6.1f} s (budget {budget} s, {flag})", flush=True)
+        if args.inplace:
+            nbformat.write(nb, path)
+        else:
+            nbformat.write(nb, args.out / path.name)
+            body, _ = exporter.from_notebook_node(nb)
+            (args.out / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
+    print(f"{len(paths) - failures}/{len(paths)} notebooks ran in {total:.0f} s"
+          + (f" -> {args.out}" if args.out else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
