@@ -53,12 +53,75 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
+# Model name -> "module:function". The function trains one model and returns its checkpoint path:
+#   train(kind: str, steps: int | None, seed: int, out: Path, data: str | None, progress: bool) -> Path
+# (steps None = the course recipe's calibrated step count). Chapters register their models here.
+TRAINERS: dict[str, str] = {}
+
+
+def _load(target: str):
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a course model from scratch and write its checkpoint to OUT/<model>.pt."""
+    from pathlib import Path
+
+    train = _load(TRAINERS[args.model])
+    path = train(kind=args.model, steps=args.steps, seed=args.seed, out=Path(args.out), data=args.data,
+                 progress=not args.quiet)
+    print(f"checkpoint: {path}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Load a checkpoint and save `n` samples as a float tensor (N, 1, 28, 28) in [0, 1]."""
+    from pathlib import Path
+
+    import torch
+
+    from aigc_course.checkpoint import load_checkpoint
+    from aigc_course.utils import seed_everything
+
+    model = load_checkpoint(args.checkpoint)
+    if not hasattr(model, "sample"):
+        raise ValueError(f"{args.checkpoint} holds a {type(model).__name__}, which cannot sample")
+    seed_everything(args.seed)
+    with torch.no_grad():
+        samples = model.sample(args.n).detach().cpu().float().clamp(0, 1)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(samples, out)
+    print(f"saved {tuple(samples.shape)} samples in [0, 1] to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aigc-course", description="AIGC from principles to practice: course tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("env", help="print versions, device, threads, data source and cache folder")
     p.add_argument("--check-data", action="store_true", help="also load the digits and time it")
     p.set_defaults(func=cmd_env)
+
+    if TRAINERS:
+        p = sub.add_parser("train", help="train a course model from scratch and save a checkpoint")
+        p.add_argument("model", choices=sorted(TRAINERS))
+        p.add_argument("--steps", type=int, default=None, help="training steps (default: the course recipe)")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--out", default="runs", help="folder for the checkpoint (default: runs/)")
+        p.add_argument("--data", default=None, help="bundled (default), mnist, or PATH.npz")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sample", help="draw samples from a checkpoint into a .pt tensor file")
+    p.add_argument("checkpoint")
+    p.add_argument("-n", type=int, default=64, help="number of samples")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="samples.pt")
+    p.set_defaults(func=cmd_sample)
     return parser
 
 
