@@ -20,7 +20,7 @@ def show_grid(images: torch.Tensor, nrow: int = 10, title: str = "", ax=None, fi
     if ax is None:
         rows = (len(images) + nrow - 1) // nrow
         _, ax = plt.subplots(figsize=figsize or (0.6 * nrow + 0.4, 0.6 * rows + 0.6))
-    ax.imshow(grid_image(images, nrow), cmap="gray_r", vmin=0, vmax=1)
+    ax.imshow(grid_image(images, nrow).numpy(), cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(title)
     ax.axis("off")
     return ax

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import random
+import time
 
 import numpy as np
 import torch
@@ -34,3 +36,19 @@ def show_source(obj):
     from IPython.display import Code
 
     return Code(inspect.getsource(obj), language="python")
+
+
+@contextlib.contextmanager
+def timed(label: str, budget_s: float | None = None):
+    """Print how long the block took (wall and CPU seconds), against `budget_s` when given.
+
+    Over budget prints a note rather than failing: machines differ, and the budgets are set
+    for the reference machine (2 CPU cores); `benchmarks/run.py notebooks` tracks them.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    note = ""
+    if budget_s is not None:
+        note = f" (budget {budget_s:.0f} s)" if wall <= budget_s else f" - over the {budget_s:.0f} s budget on this machine"
+    print(f"{label}: {wall:.1f} s wall, {cpu:.1f} s CPU{note}")
