@@ -1,10 +1,12 @@
 """environment.yml (conda) and pyproject.toml (pip) must name the same dependencies and ranges."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = Path(__file__).resolve().parents[1]
 
