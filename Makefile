@@ -7,6 +7,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# JupyterLab refuses to run as root unless told; containers often are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup lab test unit notebooks-test lint book refresh bench clean help
 
@@ -22,8 +24,9 @@ setup: $(STAMP)
 # Reinstall only when the dependency list changes.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	@echo "Installing the course and its dependencies into $(VENV) (a few minutes the first time; log: $(VENV)/install.log)"
+	@$(PY) -m pip install --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(PY) -m pip install -e ".[test]" >> $(VENV)/install.log 2>&1 || (tail -50 $(VENV)/install.log; exit 1)
 	@touch $(STAMP)
 
 lab: setup

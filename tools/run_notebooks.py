@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +35,11 @@ def execute(path: Path, cwd: Path | None = None):
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd or path.parent)}})
     t = time.perf_counter()
-    client.execute()
+    # The kernel's own stderr (start-up chatter such as ipykernel's transport warning) goes to a log,
+    # not the terminal; cell errors still arrive through the kernel protocol and fail the run.
+    log = Path(tempfile.gettempdir()) / "aigc_course_kernel.log"
+    with open(log, "ab") as stderr:
+        client.execute(stderr=stderr)
     return nb, time.perf_counter() - t
 
 
