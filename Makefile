@@ -10,7 +10,7 @@ PORT   ?= 8888
 # JupyterLab refuses to run as root unless told; containers often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test unit notebooks-test lint book refresh bench clean help
+.PHONY: setup browser-deps lab test unit lint book refresh bench clean help
 
 help:
 	@echo "make lab    - set up and open JupyterLab on notebooks/00_welcome.ipynb (http://localhost:$(PORT))"
@@ -32,8 +32,21 @@ $(STAMP): pyproject.toml
 lab: setup
 	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) $(LAB_ARGS) notebooks/00_welcome.ipynb
 
-test: setup lint
+test: setup browser-deps lint
 	$(PY) -m pytest -q
+
+# The browser tests use Debian's Chromium (Playwright's own browser download needs the internet) and a
+# CJK font for the course's Chinese terms. Installed when missing and apt-get can; otherwise they skip.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium and a CJK font for the browser tests (log: $(VENV)/apt.log)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei) \
+	      > $(VENV)/apt.log 2>&1 || (tail -20 $(VENV)/apt.log; exit 1); \
+	  else \
+	    echo "note: chromium or a CJK font is missing and apt-get is not usable here; browser tests will skip"; \
+	  fi; \
+	fi
 
 unit: setup
 	$(PY) -m pytest -q tests

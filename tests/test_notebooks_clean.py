@@ -35,3 +35,13 @@ def test_notebook_states_its_time_budget_and_opens_with_goals(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_small_enough_to_read_online(path):
     assert path.stat().st_size < 8_000_000, f"{path.name}: shrink figures (dpi, fewer frames)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_has_no_control_characters_from_unescaped_latex(path):
+    # "\frac" or "\bar" written in a non-raw Python string become form feed and backspace.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        text = "".join(cell["source"])
+        bad = sorted({repr(ch) for ch in text if ord(ch) < 32 and ch not in "\n\t"})
+        assert not bad, f"{path.name}: control characters {bad} in a {cell['cell_type']} cell (unescaped LaTeX?)"

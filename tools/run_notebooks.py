@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Execute course notebooks top to bottom with nbclient, one progress line each.
 
-  python tools/run_notebooks.py --out build            # `make book`: executed copies + HTML in build/
+  python tools/run_notebooks.py --out build            # `make book`: executed copies in build/, site in build/site/
   python tools/run_notebooks.py --inplace NB.ipynb ... # refresh stored outputs (`make refresh NB=...`)
 
 Each notebook's time is printed against its budget (metadata "aigc_course"/"budget_s"),
@@ -57,10 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = args.notebooks or course_notebooks()
     if args.out:
-        from nbconvert import HTMLExporter
-
         args.out.mkdir(parents=True, exist_ok=True)
-        exporter = HTMLExporter()
     failures, total = 0, 0.0
     for i, path in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] {path.name} ...", end=" ", flush=True)
@@ -78,10 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             nbformat.write(nb, path)
         else:
             nbformat.write(nb, args.out / path.name)
-            body, _ = exporter.from_notebook_node(nb)
-            (args.out / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
     print(f"{len(paths) - failures}/{len(paths)} notebooks ran in {total:.0f} s"
           + (f" -> {args.out}" if args.out else ""))
+    if args.out:
+        from build_site import build_site
+
+        pages = build_site(args.out / "site", args.out)
+        print(f"offline site: {args.out / 'site' / 'index.html'} ({len(pages)} chapters)")
     return 1 if failures else 0
 
 
