@@ -1,0 +1,106 @@
+"""Data parallelism with PyTorch's own engine: DistributedDataParallel under `torchrun`.
+
+The course's trainers call four things from here, and run unchanged in one process:
+
+    ctx = distributed.setup()              # reads torchrun's RANK/WORLD_SIZE/...; world of 1 without torchrun
+    model = distributed.wrap(model, ctx)   # DistributedDataParallel when world > 1
+    idx = ctx.batch_indices(n, batch_size, generator)   # this rank's share of one global batch
+    if ctx.is_main: save_checkpoint(...)   # rank 0 alone writes files, logs and progress bars
+    distributed.teardown(ctx)
+
+Each optimiser step averages gradients over all ranks, so with W ranks and a per-rank batch
+of B the step is the step of one process on the concatenated batch of W * B examples.
+Gloo carries the collectives on the CPU, NCCL on GPUs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+@dataclass
+class Context:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        """True on rank 0, the one process that writes checkpoints, logs and progress bars."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    def batch_indices(self, n: int, global_batch: int, generator: torch.Generator) -> torch.Tensor:
+        """Return this rank's slice of one global random batch of `global_batch` indices into range(n).
+
+        Every rank draws the same global batch from an identically seeded generator and keeps its
+        own contiguous slice, so the ranks together see exactly the batch one process would.
+        """
+        if global_batch % self.world_size:
+            raise ValueError(f"batch size {global_batch} must be divisible by the {self.world_size} processes")
+        idx = torch.randint(n, (global_batch,), generator=generator)
+        per_rank = global_batch // self.world_size
+        return idx[self.rank * per_rank:(self.rank + 1) * per_rank]
+
+
+def setup(timeout_s: float = 120.0) -> Context:
+    """Join the process group torchrun describes in the environment; a world of one without it.
+
+    `timeout_s` bounds every collective, so a rank whose partner died fails instead of hanging.
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        from aigc_course.utils import device
+
+        return Context(device=device())
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = torch.cuda.is_available() and os.environ.get("AIGC_DEVICE", "") != "cpu"
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+        dev = torch.device("cuda", local_rank)
+    else:
+        dev = torch.device("cpu")
+        # Two ranks on a 2-core laptop: one thread each, or they fight over the cores.
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo", timeout=datetime.timedelta(seconds=timeout_s))
+    return Context(rank=rank, world_size=world, local_rank=local_rank, device=dev)
+
+
+def wrap(model: nn.Module, ctx: Context) -> nn.Module:
+    """Move `model` to the context's device; wrap it in DistributedDataParallel when world > 1."""
+    model = model.to(ctx.device)
+    if not ctx.distributed:
+        return model
+    ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """Return the plain module inside a DistributedDataParallel wrapper (or the module itself)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def mean_over_ranks(value: float, ctx: Context) -> float:
+    """Return the mean of a per-rank number over all ranks (for logging a global loss)."""
+    if not ctx.distributed:
+        return float(value)
+    t = torch.tensor([float(value)], device=ctx.device)
+    dist.all_reduce(t)
+    return t.item() / ctx.world_size
+
+
+def teardown(ctx: Context) -> None:
+    """Leave the process group (a no-op in a world of one)."""
+    if ctx.distributed and dist.is_initialized():
+        dist.destroy_process_group()
