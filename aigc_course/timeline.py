@@ -66,29 +66,26 @@ def milestones(modality: str | None = None) -> list[Milestone]:
 
 
 def plot_timeline(ax=None, rows: list[Milestone] | None = None):
-    """Draw the milestones on a horizontal year axis, coloured by modality; return the axes."""
+    """Draw one row per milestone at its year, coloured by modality (oldest at the top); return the axes."""
     import matplotlib.pyplot as plt
 
     rows = milestones() if rows is None else rows
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 5.5))
+        _, ax = plt.subplots(figsize=(10, 6))
     kinds = sorted({m.modality for m in rows})
     colours = {k: plt.cm.tab10(i % 10) for i, k in enumerate(kinds)}
-    seen: dict[int, int] = {}
-    for m in rows:
-        level = seen.get(m.year, 0)
-        seen[m.year] = level + 1
-        y = 1 + level
-        ax.vlines(m.year, 0, y, color="lightgrey", lw=1)
-        ax.scatter([m.year], [y], color=colours[m.modality], s=40, zorder=3,
-                   label=m.modality if m.modality in kinds else None)
-        if m.modality in kinds:
-            kinds.remove(m.modality)
-        ax.annotate(m.model, (m.year, y), xytext=(4, 2), textcoords="offset points", fontsize=8, rotation=20)
+    labelled: set[str] = set()
+    for i, m in enumerate(rows):
+        y = len(rows) - i
+        label = None if m.modality in labelled else m.modality
+        labelled.add(m.modality)
+        ax.scatter([m.year], [y], color=colours[m.modality], s=45, zorder=3, label=label)
+        ax.annotate(f"{m.model} ({m.year})", (m.year, y), xytext=(-6, 0), textcoords="offset points",
+                    fontsize=8, ha="right", va="center")
     ax.set_yticks([])
     ax.set_xlabel("year of publication / release")
-    ax.set_ylim(0, max(seen.values()) + 1.5)
-    ax.set_xlim(min(m.year for m in rows) - 1, max(m.year for m in rows) + 3)
+    ax.set_xlim(min(m.year for m in rows) - 12, max(m.year for m in rows) + 1)
     ax.set_title("Milestones of generative modelling, 1985-2022")
-    ax.legend(title="modality", fontsize=8, loc="upper left")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="modality", fontsize=8, loc="lower left")
     return ax
