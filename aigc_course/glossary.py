@@ -1,0 +1,54 @@
+"""The course's key terms in English and Chinese (the article's own terms), shared by every chapter."""
+
+from __future__ import annotations
+
+GLOSSARY: tuple[tuple[str, str, str], ...] = (
+    # (English, Chinese, one-line meaning)
+    ("AI-generated content (AIGC)", "人工智能生成内容", "text, images, audio, video or code produced by a model"),
+    ("generative model", "生成模型", "a model of the data distribution p(x) that can draw new samples"),
+    ("discriminative model", "判别模型", "a model of p(y | x): it separates classes but cannot sample x"),
+    ("generative adversarial network (GAN)", "生成对抗网络", "a generator and a discriminator trained against each other"),
+    ("generator", "生成器", "the network that maps noise z to a sample G(z)"),
+    ("discriminator", "判别器", "the network that scores how real a sample looks"),
+    ("variational autoencoder (VAE)", "变分自编码器", "encoder + decoder trained by maximising the ELBO"),
+    ("encoder", "编码器", "maps x to a distribution over latent codes z"),
+    ("decoder", "解码器", "maps a latent code z back to data space"),
+    ("latent space", "潜在空间", "the low-dimensional space of codes z"),
+    ("pre-training", "预训练", "training on a large general corpus before the target task"),
+    ("fine-tuning", "微调", "continuing training of a pre-trained model on a small target corpus"),
+    ("language model", "语言模型", "a model of the next token given the previous ones"),
+    ("token", "词元", "the unit a text model reads: here a character"),
+    ("diffusion model", "扩散模型", "a model that learns to reverse a gradual noising process"),
+    ("loss function", "损失函数", "the quantity training minimises"),
+    ("sample", "样本", "one draw from a (model) distribution"),
+)
+
+
+def glossary_rows(terms: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """Return (English, Chinese, meaning) rows, all of them or those whose English term is in `terms`."""
+    if terms is None:
+        return list(GLOSSARY)
+    wanted = set(terms)
+    return [row for row in GLOSSARY if row[0] in wanted]
+
+
+def chinese(term: str) -> str:
+    """Return the Chinese term for an English term of the glossary (KeyError if absent)."""
+    for en, zh, _ in GLOSSARY:
+        if en == term:
+            return zh
+    raise KeyError(term)
+
+
+def glossary_markdown(terms: list[str] | None = None) -> str:
+    """Return the glossary (or the chosen terms) as a Markdown table."""
+    lines = ["| English | 中文 | meaning |", "|---|---|---|"]
+    lines += [f"| {en} | {zh} | {meaning} |" for en, zh, meaning in glossary_rows(terms)]
+    return "\n".join(lines)
+
+
+def show_glossary(terms: list[str] | None = None):
+    """Return a displayable Markdown table of the glossary for a notebook cell."""
+    from IPython.display import Markdown
+
+    return Markdown(glossary_markdown(terms))
