@@ -94,6 +94,8 @@ class DCGAN(nn.Module):
         self.d_out = nn.Linear(2 * w * 49, 1)
         # Projection discriminator (Miyato & Koyama, 2018): logit += <embed(y), features>.
         self.d_embed = nn.Embedding(k, 2 * w * 49) if k else None
+        if self.d_embed is not None:
+            nn.init.normal_(self.d_embed.weight, 0.0, 0.02)   # the default N(0, 1) would swamp the logit at start
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Return G(z, labels): (N, 1, 28, 28) in [-1, 1]."""
