@@ -207,7 +207,7 @@ RECIPES: dict[str, Recipe] = {
     # The PyTorch DCGAN tutorial: Adam 2e-4, beta1 0.5, batch 128.
     "tutorial": Recipe(steps=3000, batch_size=128, lr=2e-4, betas=(0.5, 0.999)),
     # The course: small DCGAN, DCGAN optimiser settings, label smoothing 0.9.
-    "course": Recipe(steps=3000, batch_size=64, lr=2e-4, betas=(0.5, 0.999), real_label=0.9),
+    "course": Recipe(steps=1500, batch_size=64, lr=2e-4, betas=(0.5, 0.999), real_label=0.9),
 }
 
 
