@@ -287,7 +287,13 @@ def train_gan(model: nn.Module, images: torch.Tensor, recipe: Recipe, labels: to
 
 def recipe_for(kind: str) -> Recipe:
     """Return the recipe `aigc-course train KIND` uses: the article's for "gan", the course's otherwise."""
-    return RECIPES["article"] if kind == "gan" else RECIPES["course"]
+    if kind == "gan":
+        return RECIPES["article"]
+    if kind == "cgan":
+        # Calibrated: 2,000 steps take 70-75 s CPU/2 and give, over seeds 0-2 (10,000 samples), Frechet 29-32,
+        # judge confidence 0.95-0.96 and every class at >= 9%.
+        return replace(RECIPES["course"], steps=2000)
+    return RECIPES["course"]
 
 
 def train(kind: str, steps: int | None = None, seed: int = 0, out: Path | str = "runs",
