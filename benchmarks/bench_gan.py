@@ -3,7 +3,7 @@
     python benchmarks/bench_gan.py --seconds 90          # the issue's setting
     python benchmarks/bench_gan.py --seconds 10          # a smoke run
 
-Recipes: the course's (small DCGAN, Adam 2e-4 betas (0.5, 0.999), label smoothing 0.9,
+Recipes: the course's (small DCGAN, unconditional and conditional, Adam 2e-4 betas (0.5, 0.999), label smoothing 0.9,
 batch 64), the article's (MLP GAN, Adam 1e-4 default betas, batch 64) and the PyTorch DCGAN
 tutorial's adapted to 28x28 (nz 100, ngf = ndf = 64, Adam 2e-4 beta1 0.5, batch 128, BCE,
 N(0, 0.02) init). Each trains until its wall-time budget is spent (benchmarks only: the
@@ -26,7 +26,7 @@ from aigc_course.gan import RECIPES, build_model, train_gan
 from aigc_course.judge import load_judge
 from aigc_course.metrics import judge_report
 
-SETUPS = {"course": ("dcgan", "course"), "article": ("gan", "article"), "tutorial": ("tutorial", "tutorial")}
+SETUPS = {"course": ("dcgan", "course"), "course-cgan": ("cgan", "course"), "article": ("gan", "article"), "tutorial": ("tutorial", "tutorial")}
 
 
 def matmul_peak_gflops(n: int = 1024, repeats: int = 20) -> float:
@@ -47,15 +47,16 @@ def step_gflop(kind: str, recipe_name: str) -> float:
     recipe = replace(RECIPES[recipe_name], steps=1, batch_size=len(x))
     counter = FlopCounterMode(display=False)
     with counter:
-        train_gan(model, x, recipe, progress=False)
+        train_gan(model, x, recipe, labels=torch.arange(len(x)) % 10, progress=False)
     return counter.get_total_flops() / 1e9
 
 
-def steps_per_second(kind: str, recipe_name: str, images: torch.Tensor, probe: int = 20) -> float:
+def steps_per_second(kind: str, recipe_name: str, images: torch.Tensor, labels: torch.Tensor,
+                     probe: int = 20) -> float:
     """Time a short probe run to estimate how many steps fit in the budget."""
     model = build_model(kind)
     t = time.perf_counter()
-    train_gan(model, images, replace(RECIPES[recipe_name], steps=probe), progress=False)
+    train_gan(model, images, replace(RECIPES[recipe_name], steps=probe), labels=labels, progress=False)
     return probe / (time.perf_counter() - t)
 
 
@@ -74,7 +75,7 @@ def main() -> None:
     rows = {}
     for name, (kind, recipe_name) in SETUPS.items():
         # Fix the step count from a probe so the run itself is a plain fixed-step training run.
-        steps = max(1, int(args.seconds * steps_per_second(kind, recipe_name, images)))
+        steps = max(1, int(args.seconds * steps_per_second(kind, recipe_name, images, labels)))
         seed_everything(args.seed)
         model = build_model(kind)
         recipe = replace(RECIPES[recipe_name], steps=steps)
@@ -91,6 +92,8 @@ def main() -> None:
     fd = {k: v["report"].frechet for k, v in rows.items()}
     print(f"\nFrechet ratio tutorial / course: {fd['tutorial'] / fd['course']:.2f} (target >= 4)")
     print(f"Frechet ratio article  / course: {fd['article'] / fd['course']:.2f} (target >= 10)")
+    print(f"Frechet ratio tutorial / course-cgan: {fd['tutorial'] / fd['course-cgan']:.2f} (target >= 4)")
+    print(f"Frechet ratio article  / course-cgan: {fd['article'] / fd['course-cgan']:.2f} (target >= 10)")
 
 
 if __name__ == "__main__":
