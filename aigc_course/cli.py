@@ -56,7 +56,11 @@ def cmd_env(args: argparse.Namespace) -> int:
 # Model name -> "module:function". The function trains one model and returns its checkpoint path:
 #   train(kind: str, steps: int | None, seed: int, out: Path, data: str | None, progress: bool) -> Path
 # (steps None = the course recipe's calibrated step count). Chapters register their models here.
-TRAINERS: dict[str, str] = {}
+TRAINERS: dict[str, str] = {
+    "gan": "aigc_course.gan:train",
+    "dcgan": "aigc_course.gan:train",
+    "cgan": "aigc_course.gan:train",
+}
 
 
 def _load(target: str):

@@ -1,0 +1,160 @@
+"""Specifications of aigc_course.gan: shapes and ranges, the losses on hand-computed cases,
+a discriminator step that learns, checkpoints that round-trip, and the CLI on tiny runs."""
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from aigc_course import load_checkpoint, save_checkpoint, seed_everything
+from aigc_course.cli import main
+from aigc_course.gan import (
+    DCGAN,
+    MLPGAN,
+    RECIPES,
+    DCGANConfig,
+    MLPGANConfig,
+    TutorialDCGAN,
+    TutorialDCGANConfig,
+    build_model,
+    train_gan,
+)
+from aigc_course.losses import discriminator_loss, generator_loss_nonsaturating
+
+KINDS = ["gan", "dcgan", "cgan", "tutorial"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sample_gives_n_digit_images_in_unit_range(kind):
+    model = build_model(kind)
+    x = model.sample(7)
+    assert x.shape == (7, 1, 28, 28)
+    assert x.min() >= 0 and x.max() <= 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_discriminator_takes_images_and_returns_one_logit_each(kind):
+    model = build_model(kind).eval()
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    labels = torch.arange(5)
+    assert model.discriminate(x, labels).shape == (5,)
+
+
+def test_article_mlp_has_the_articles_shapes():
+    model = MLPGAN(MLPGANConfig())
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(100, 128), (128, 784), (784, 128), (128, 1)]
+    # parameter count of the Keras summary: G 12,928 + 101,136; D 100,480 + 129
+    assert sum(p.numel() for p in model.parameters()) == 12_928 + 101_136 + 100_480 + 129
+
+
+def test_conditional_gan_draws_the_requested_label_shapes():
+    model = DCGAN(DCGANConfig(num_classes=10)).eval()
+    assert model.sample(4, labels=3).shape == (4, 1, 28, 28)
+    assert model.sample(3, labels=torch.tensor([0, 1, 2])).shape == (3, 1, 28, 28)
+    seed_everything(0)
+    a = model.sample(2, labels=3)
+    seed_everything(0)
+    b = model.sample(2, labels=7)
+    assert not torch.allclose(a, b), "the label must change the image"
+
+
+def test_discriminator_loss_is_2_log_2_when_d_is_undecided():
+    zeros = torch.zeros(8)                       # logit 0 -> D = 1/2 everywhere
+    assert discriminator_loss(zeros, zeros).item() == pytest.approx(2 * math.log(2))
+    assert generator_loss_nonsaturating(zeros).item() == pytest.approx(math.log(2))
+
+
+def test_losses_match_hand_computed_values():
+    real, fake = torch.tensor([math.log(3.0)]), torch.tensor([-math.log(3.0)])   # D(x) = 3/4, D(G(z)) = 1/4
+    assert discriminator_loss(real, fake).item() == pytest.approx(-2 * math.log(0.75))
+    assert generator_loss_nonsaturating(fake).item() == pytest.approx(-math.log(0.25))
+    # label smoothing 0.9: -[0.9 log(3/4) + 0.1 log(1/4)] - log(3/4)
+    smoothed = -(0.9 * math.log(0.75) + 0.1 * math.log(0.25)) - math.log(0.75)
+    assert discriminator_loss(real, fake, real_label=0.9).item() == pytest.approx(smoothed)
+
+
+@pytest.mark.parametrize("kind", ["gan", "dcgan"])
+def test_one_discriminator_step_lowers_its_loss_on_a_fixed_batch(kind):
+    seed_everything(0)
+    model = build_model(kind)
+    real = torch.rand(32, 1, 28, 28) * 2 - 1
+    with torch.no_grad():
+        fake = model.generate(torch.randn(32, model.z_dim))
+    d_params = [p for n, p in model.named_parameters() if n.startswith(("discriminator", "d_"))]
+    opt = torch.optim.SGD(d_params, lr=0.05)
+
+    def loss():
+        return discriminator_loss(model.discriminate(real), model.discriminate(fake))
+
+    model.eval()                                 # fixed batch-norm statistics: the same function before and after
+    before = loss()
+    opt.zero_grad()
+    before.backward()
+    opt.step()
+    assert loss().item() < before.item()
+
+
+def test_training_loop_records_history_and_leaves_generator_changed():
+    seed_everything(0)
+    model = build_model("gan")
+    start = [p.clone() for p in model.generator.parameters()]
+    x = torch.rand(64, 1, 28, 28)
+    hist = train_gan(model, x, replace(RECIPES["article"], steps=3, batch_size=8), progress=False)
+    assert set(hist) == {"d_loss", "g_loss", "D(x)", "D(G(z))"}
+    assert all(len(v) == 3 for v in hist.values())
+    assert all(0 <= p <= 1 for p in hist["D(x)"] + hist["D(G(z))"])
+    assert any(not torch.equal(a, b) for a, b in zip(start, model.generator.parameters(), strict=True))
+
+
+def test_training_is_deterministic_given_the_seed():
+    x = torch.rand(64, 1, 28, 28)
+    runs = []
+    for _ in range(2):
+        seed_everything(1)
+        model = build_model("dcgan")
+        runs.append(train_gan(model, x, replace(RECIPES["course"], steps=2, batch_size=8), seed=1,
+                              progress=False)["d_loss"])
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("model", [MLPGAN(MLPGANConfig()), DCGAN(DCGANConfig(num_classes=10)),
+                                   TutorialDCGAN(TutorialDCGANConfig(ngf=8, ndf=8))])
+def test_checkpoint_round_trip_gives_the_same_samples(tmp_path, model):
+    model.eval()
+    path = save_checkpoint(tmp_path / "m.pt", model, steps=0)
+    again = load_checkpoint(path)
+    assert type(again) is type(model) and again.config == model.config
+    seed_everything(3)
+    a = model.sample(4)
+    seed_everything(3)
+    b = again.sample(4)
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["gan", "dcgan", "cgan"])
+def test_cli_trains_then_samples_on_a_tiny_run(tmp_path, fresh_cache, kind, capsys):
+    assert main(["train", kind, "--steps", "2", "--seed", "0", "--out", str(tmp_path), "--quiet"]) == 0
+    ckpt = tmp_path / f"{kind}.pt"
+    assert ckpt.is_file()
+    out = tmp_path / "s.pt"
+    assert main(["sample", str(ckpt), "-n", "12", "--out", str(out)]) == 0
+    s = torch.load(out, weights_only=True)
+    assert s.shape == (12, 1, 28, 28) and s.dtype == torch.float32
+    assert 0 <= s.min() and s.max() <= 1
+    model, extra = load_checkpoint(ckpt, with_extra=True)
+    assert extra["steps"] == 2 and len(extra["history"]["d_loss"]) == 2
+
+
+def test_judge_ranks_real_above_noise_above_one_repeated_digit():
+    from aigc_course import load_digits
+    from aigc_course.metrics import judge_report
+
+    real, _ = load_digits("train")
+    real = real[::4]                             # the training digits are sorted by class
+    noise = torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    collapse = real[:1].expand(1000, 1, 28, 28)
+    r, n, c = (judge_report(x) for x in (real, noise, collapse))
+    assert r.frechet < n.frechet and r.frechet < c.frechet
+    assert r.coverage == 10 and c.coverage == 1
