@@ -73,7 +73,9 @@ def _check(ret: int, what: str) -> None:
 
 
 def _mount(src, target, fstype, flags, data=None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
+    def enc(s):
+        return s.encode() if s is not None else None
+
     _check(_libc.mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
