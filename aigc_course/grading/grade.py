@@ -30,6 +30,15 @@ from aigc_course.grading.check import Test, collecting, run_test
 from aigc_course.grading.sandbox import Limits, RemoteStudent, SandboxDied, Zygote
 
 RESULT_FORMAT = 1
+# Names every test cell may use without importing them (the notebooks' setup cell has them too).
+TEST_PRELUDE = """
+import math
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from aigc_course.grading.check import assert_close, assert_shape, test
+"""
 
 
 # --------------------------------------------------------------------------- bundle and tests
@@ -51,8 +60,10 @@ def collect_tests(public: list[str], hidden: list[str]) -> list[Test]:
     tests: list[Test] = []
     for sources, is_hidden in ((public, False), (hidden, True)):
         for src in sources:
+            namespace = {"__name__": "aigc_course_tests"}
+            exec(TEST_PRELUDE, namespace)
             with collecting(hidden=is_hidden) as found:
-                exec(compile(src, "<tests>", "exec"), {"__name__": "aigc_course_tests"})
+                exec(compile(src, "<tests>", "exec"), namespace)
             tests.extend(found)
     return tests
 
@@ -263,3 +274,15 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
              f"- missing: {', '.join(summary['missing']) or 'none'}"]
     atomic_write(out / "summary.md", "\n".join(lines) + "\n")
     return summary
+
+
+def grade_single(notebooks: list[str | os.PathLike], bundle: str | os.PathLike,
+                 limits: Limits | None = None) -> list[dict]:
+    """Grade a few notebooks in this process (one warm zygote); used by `assign` and the tests."""
+    meta = load_assignment(bundle)
+    tests = collect_tests(meta["public_tests"], meta["hidden_tests"])
+    zygote = Zygote()
+    try:
+        return [grade_notebook(nb, tests, meta["questions"], zygote, limits or Limits()) for nb in notebooks]
+    finally:
+        zygote.close()

@@ -127,9 +127,10 @@ def _build_root(root: str, binds: list[str], as_root: bool, tmpfs_mb: int) -> No
         if os.path.exists("/dev/" + dev):
             open(f"{root}/dev/{dev}", "w").close()
             _mount("/dev/" + dev, f"{root}/dev/{dev}", None, MS_BIND)
-    for d, mode in (("tmp", 0o1777), ("dev/shm", 0o1777), ("submission", 0o700), ("proc", 0o555)):
-        os.makedirs(f"{root}/{d}", exist_ok=True)
-        os.chmod(f"{root}/{d}", mode)
+    for d, mode in (("tmp", 0o1777), ("dev/shm", 0o1777), ("submission", 0o700)):
+        os.makedirs(f"{root}/{d}", exist_ok=True)  # each its own small writable tmpfs
+        _mount("tmpfs", f"{root}/{d}", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode={mode:o}")
+    os.makedirs(f"{root}/proc", exist_ok=True)
     if as_root:
         os.chown(root + "/submission", NOBODY, NOBODY)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -259,6 +260,10 @@ def zygote_main(sock_fd: int) -> None:
     import torch
 
     torch.set_num_threads(1)
+    w = torch.zeros(1, requires_grad=True)  # warm the lazy imports the exercises hit (optimisers, autograd)
+    for opt in (torch.optim.SGD([w], lr=0.1), torch.optim.Adam([w])):
+        (w * 2).sum().backward()
+        opt.step()
     try:
         import matplotlib
 
