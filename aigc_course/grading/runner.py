@@ -104,6 +104,7 @@ def serve(cells: list[str], rfd: int, wfd: int) -> None:
     send({"event": "ready", "errors": errors})
 
     for line in inp:
+        req: dict = {}
         try:
             req = wire.loads(line)
             op, name = req.get("op"), req.get("name", "")
@@ -125,6 +126,6 @@ def serve(cells: list[str], rfd: int, wfd: int) -> None:
                 result = handles[req["handle"]](*args, **kwargs)
             else:
                 raise ValueError(f"unknown request {op!r}")
-            send({"ok": wire.encode(result, to_handle)})
+            send({"id": req.get("id"), "ok": wire.encode(result, to_handle)})
         except BaseException as e:
-            send({"error": describe(e)})
+            send({"id": req.get("id"), "error": describe(e)})

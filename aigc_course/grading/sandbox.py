@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import select
 import signal
 import socket
@@ -254,6 +255,20 @@ def probe_level() -> str:
     return "full" if status == 0 else "basic"
 
 
+def _close_fds_except(keep: set[int]) -> None:
+    """Close every open file descriptor of this process that is not in `keep`."""
+    try:
+        fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 1024))
+    for fd in fds:
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def zygote_main(sock_fd: int) -> None:
     """Serve fork requests from one grader worker until it goes away."""
     import numpy  # noqa: F401  (warm imports shared by every submission)
@@ -302,9 +317,8 @@ def zygote_main(sock_fd: int) -> None:
         if launcher == 0:
             try:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                sock.close()
-                for fd in (req_w, resp_r, out_r, pid_r):
-                    os.close(fd)
+                # close EVERY other descriptor: the control socket must not leak to the student's code
+                _close_fds_except({0, 1, 2, req_r, resp_w, out_w, pid_w})
                 child = _unshare_and_fork(level)
                 if child == 0:
                     os.close(pid_w)
@@ -476,7 +490,8 @@ class Session:
 
         if self.dead:
             raise SandboxDied(self.dead)
-        msg = {"op": op, "name": name, "args": wire.encode(list(args)),
+        nonce = secrets.token_hex(8)  # a reply must echo it: blind forgeries on the pipe are caught
+        msg = {"op": op, "name": name, "id": nonce, "args": wire.encode(list(args)),
                "kwargs": wire.encode(dict(kwargs or {}))}
         if handle is not None:
             msg["handle"] = handle
@@ -485,6 +500,8 @@ class Session:
         except OSError:
             raise self._die(self._exit_reason()) from None
         reply = self._read_message()
+        if reply.get("id") != nonce:
+            raise self._die("the submission sent the grader a reply it did not ask for (a forged message)")
         if "error" in reply:
             raise StudentError(str(reply["error"])[:600])
         if "ok" not in reply:
