@@ -128,6 +128,9 @@ def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: 
     _worker["questions"] = questions
     _worker["limits"] = Limits(**limits)
     _worker["zygote"] = Zygote()
+    from multiprocessing.util import Finalize
+
+    Finalize(_worker["zygote"], _worker["zygote"].close, exitpriority=10)  # reap it when the pool shuts down
 
 
 def _grade_in_worker(path: str) -> dict:

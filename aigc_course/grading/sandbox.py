@@ -269,6 +269,16 @@ def _close_fds_except(keep: set[int]) -> None:
                 pass
 
 
+def _reap(*_) -> None:
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def zygote_main(sock_fd: int) -> None:
     """Serve fork requests from one grader worker until it goes away."""
     import numpy  # noqa: F401  (warm imports shared by every submission)
@@ -295,7 +305,7 @@ def zygote_main(sock_fd: int) -> None:
     binds = _bind_paths()
     scratch = tempfile.mkdtemp(prefix="aigc-zygote-")
     os.chmod(scratch, 0o700)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # launchers are reaped automatically
+    signal.signal(signal.SIGCHLD, _reap)  # reap launchers (waiting also counts their CPU time)
     if _libc is not None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     sock.sendall(wire.dumps({"ready": True, "level": level}))
