@@ -184,23 +184,28 @@ for path in ["results.json", "/tmp/results.json", os.path.expanduser("~/results.
         pass
 """,
     "read_hidden_tests_and_solutions": """
-import json, os
-stolen = []
-for path in PATHS + [os.path.join(d, f) for d, _, fs in os.walk("/") for f in fs
-                     if f.endswith(".instructor.ipynb") or f == "assignment.json"]:
+import json, os, time
+def steal(path):
     try:
         nb = json.load(open(path))
     except Exception:
-        continue
-    cells = nb.get("cells") or []
-    for cell in cells:
+        return
+    for cell in nb.get("cells") or []:
         src = "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
         if cell.get("cell_type") == "code" and "TESTS" not in src:
             try:
                 exec(src, globals())
-                stolen.append(path)
             except Exception:
                 pass
+for path in PATHS:
+    steal(path)
+start = time.time()
+for folder, _, files in os.walk("/"):
+    if time.time() - start > 2:
+        break
+    for f in files:
+        if f.endswith(".instructor.ipynb") or f == "assignment.json":
+            steal(os.path.join(folder, f))
 """,
 }
 
@@ -224,6 +229,10 @@ def hostile(built, zygote, tmp_path_factory):
 
 @pytest.mark.parametrize("attack", [*ATTACKS, "invalid_json"])
 def test_hostile_submission_scores_no_more_than_the_untouched_stub(attack, hostile):
+    if attack == "read_hidden_tests_and_solutions" and hostile[attack]["isolation"] == "basic":
+        # the control: without the Linux jail this attack works, which shows the test has teeth
+        assert hostile[attack]["total"] > 0
+        pytest.skip("basic isolation cannot hide the instructor's files (documented limit)")
     assert hostile[attack]["total"] <= hostile["stub"]["total"] == 0, hostile[attack]["tests"]
 
 
