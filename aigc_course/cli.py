@@ -141,6 +141,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(f"graded {summary['graded']} ({summary['regraded_now']} now, {summary['skipped_already_graded']} "
           f"already done) in {summary['seconds']:.1f} s; isolation: {', '.join(summary['isolation'])}")
     print(f"late: {', '.join(summary['late']) or 'none'}; missing: {', '.join(summary['missing']) or 'none'}")
+    if summary["errors"]:
+        print(f"not graded (grader failure, run again to retry): {', '.join(summary['errors'])}", file=sys.stderr)
+        return 1
     print(f"grades: {args.out}/grades.csv  feedback: {args.out}/feedback/  gradescope: {args.out}/gradescope/")
     return 0
 

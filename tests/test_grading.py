@@ -313,9 +313,9 @@ def test_grading_resumes_after_kill_9_without_regrading_or_duplicating(built, tm
     instructor, student, bundle = built["ex1_math"]
     subs = tmp_path / "subs"
     subs.mkdir()
-    names = [f"s{i:02d}" for i in range(8)]
+    names = [f"s{i:02d}" for i in range(6)]
     for i, name in enumerate(names):
-        with_cell(instructor if i % 2 else student, subs / f"{name}.ipynb", "import time\ntime.sleep(0.7)")
+        with_cell(instructor if i % 2 else student, subs / f"{name}.ipynb", "import time\ntime.sleep(0.5)")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "aigc_course.cli", "grade", str(subs), "--assignment", str(bundle),
            "--out", str(out), "--workers", "1", "--quiet"]
@@ -323,13 +323,13 @@ def test_grading_resumes_after_kill_9_without_regrading_or_duplicating(built, tm
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while len(list((out / "results").glob("*.json"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+    while len(list((out / "results").glob("*.json"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9, the grader and everything it started
     proc.wait()
     first = {p.name: json.loads(p.read_text())["graded_at"] + str(p.stat().st_mtime_ns)
              for p in (out / "results").glob("*.json")}
-    assert 3 <= len(first) < len(names), "the kill should land in the middle of the run"
+    assert 2 <= len(first) < len(names), "the kill should land in the middle of the run"
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     after = {p.name: json.loads(p.read_text())["graded_at"] + str(p.stat().st_mtime_ns)

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
@@ -121,13 +122,13 @@ _worker: dict = {}
 
 
 def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: dict) -> None:
+    _worker["zygote"] = Zygote()  # first, so that it warms up while this worker imports torch
     import torch
 
     torch.set_num_threads(1)
     _worker["tests"] = collect_tests(public, hidden)
     _worker["questions"] = questions
     _worker["limits"] = Limits(**limits)
-    _worker["zygote"] = Zygote()
     from multiprocessing.util import Finalize
 
     Finalize(_worker["zygote"], _worker["zygote"].close, exitpriority=10)  # reap it when the pool shuts down
@@ -243,6 +244,7 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
         todo[str(path)] = (path, student, late, digest)
     missing = sorted(set(roster or []) - set(subs))
     t0 = time.monotonic()
+    errors: list[str] = []
     if todo:
         n = max(1, min(workers, len(todo)))
         import multiprocessing as mp
@@ -253,7 +255,13 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
             futures = {pool.submit(_grade_in_worker, key): key for key in todo}
             for i, fut in enumerate(as_completed(futures), 1):
                 path, student, late, digest = todo[futures[fut]]
-                rec = fut.result()
+                try:
+                    rec = fut.result()
+                except Exception as e:  # the grader itself failed (not the submission): retry on the next run
+                    errors.append(student)
+                    print(f"error: could not grade {student} ({type(e).__name__}: {e}); "
+                          "run the same command again to retry", file=sys.stderr, flush=True)
+                    continue
                 rec.update(student=student, file=str(path), sha256=digest, late=late,
                            graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
                 safe = _safe(student)
@@ -268,13 +276,15 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
     recs = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
     summary = {"graded": len(recs), "regraded_now": len(todo), "skipped_already_graded": done,
                "late": sorted(r["student"] for r in recs if r.get("late")), "missing": missing,
-               "isolation": sorted({r["isolation"] for r in recs}), "seconds": round(time.monotonic() - t0, 2)}
+               "isolation": sorted({r["isolation"] for r in recs}), "errors": sorted(errors),
+               "seconds": round(time.monotonic() - t0, 2)}
     lines = [f"# Grading summary: {meta['name']}", "",
              f"- graded: {summary['graded']} ({summary['regraded_now']} in this run, "
              f"{summary['skipped_already_graded']} already done)",
              f"- isolation: {', '.join(summary['isolation']) or '-'}",
              f"- late: {', '.join(summary['late']) or 'none'}",
-             f"- missing: {', '.join(summary['missing']) or 'none'}"]
+             f"- missing: {', '.join(summary['missing']) or 'none'}",
+             f"- not graded because the grader failed (rerun to retry): {', '.join(errors) or 'none'}"]
     atomic_write(out / "summary.md", "\n".join(lines) + "\n")
     return summary
 

@@ -54,8 +54,7 @@ class Limits:
     wall_s: float = 120.0      # whole submission: notebook cells plus every test call
     cpu_s: int = 120           # CPU seconds (RLIMIT_CPU)
     memory_mb: int = 2048      # address space the student's code may add beyond the warm interpreter
-    file_mb: int = 64          # largest file it may write (RLIMIT_FSIZE)
-    cell_wall_s: float | None = None  # unused knob kept for symmetry; wall_s covers everything
+    file_mb: int = 64          # largest file it may write (RLIMIT_FSIZE); its tmpfs folders hold 2x this
 
 
 class SandboxDied(RuntimeError):
@@ -185,7 +184,7 @@ def _child(cells: list[str], rfd: int, wfd: int, ofd: int, limits: Limits, level
         os.dup2(ofd, 2)
         if level == "full":
             as_root = os.geteuid() == 0
-            _build_root(root, binds, as_root, tmpfs_mb=limits.file_mb * 4)
+            _build_root(root, binds, as_root, tmpfs_mb=limits.file_mb * 2)
             os.chdir("/submission")
             if as_root:
                 os.setgroups([])
@@ -376,9 +375,14 @@ class Zygote:
                                      pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
         child.close()
         self.sock = parent
-        self._buf = b""
-        hello = json.loads(self._recv()[0])
-        self.level = hello["level"]
+        self._level: str | None = None  # read lazily: the zygote warms up while the caller does other work
+
+    @property
+    def level(self) -> str:
+        """The isolation level the zygote achieved: 'full' (Linux jail) or 'basic'."""
+        if self._level is None:
+            self._level = json.loads(self._recv()[0])["level"]
+        return self._level
 
     def _recv(self, maxfds: int = 0):
         data, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, maxfds)
@@ -388,6 +392,7 @@ class Zygote:
 
     def spawn(self, cells: list[str], limits: Limits) -> Session:
         """Start a sandboxed process that runs `cells`; return the session to talk to it."""
+        _ = self.level
         self.sock.sendall(wire.dumps({"cells": cells, "limits": limits.__dict__}))
         data, fds = self._recv(3)
         info = json.loads(data)
