@@ -315,7 +315,8 @@ def test_grading_resumes_after_kill_9_without_regrading_or_duplicating(built, tm
     subs.mkdir()
     names = [f"s{i:02d}" for i in range(6)]
     for i, name in enumerate(names):
-        with_cell(instructor if i % 2 else student, subs / f"{name}.ipynb", "import time\ntime.sleep(0.5)")
+        pause = 0.3 if i < 2 else 1.5  # the later ones are slow, so the kill surely lands mid-run
+        with_cell(instructor if i % 2 else student, subs / f"{name}.ipynb", f"import time\ntime.sleep({pause})")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "aigc_course.cli", "grade", str(subs), "--assignment", str(bundle),
            "--out", str(out), "--workers", "1", "--quiet"]

@@ -93,7 +93,7 @@ def split_notebook(nb) -> tuple:
 
 
 def code_cells(path: str | os.PathLike) -> list[str]:
-    """Return the code the grader runs for a notebook: its code cells, minus test cells and markers.
+    """Return the code the grader runs for a notebook: every code cell, test cells blanked, markers removed.
 
     Raises ValueError when the file is not a readable notebook.
     """
@@ -104,8 +104,9 @@ def code_cells(path: str | os.PathLike) -> list[str]:
     cells = []
     for cell in nb.cells:
         source = cell.get("source", "")
-        if cell.get("cell_type") == "code" and isinstance(source, str) and cell_kind(source) == "code":
-            cells.append(remove_markers(source))
+        if cell.get("cell_type") == "code":
+            ok = isinstance(source, str) and cell_kind(source) == "code"
+            cells.append(remove_markers(source) if ok else "")  # keep numbering: "code cell 4" = the 4th
     return cells
 
 

@@ -75,12 +75,12 @@ def collect_tests(public: list[str], hidden: list[str]) -> list[Test]:
 def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[str, float], zygote: Zygote,
                    limits: Limits) -> dict:
     """Grade one notebook in a fresh sandboxed process; return its result record."""
+    level = zygote.level  # waits for a cold zygote, so that its start-up is not billed to this student
     t0 = time.monotonic()
     notes: list[str] = []
     results: list[dict] = []
     cell_errors: list[dict] = []
     output = ""
-    level = zygote.level
     try:
         cells = code_cells(path)
     except ValueError as e:
@@ -154,9 +154,10 @@ def feedback_markdown(student: str, rec: dict) -> str:
     if rec["notes"]:
         lines.append("")
     if rec["cell_errors"]:
-        lines.append("Cells of your notebook that raised an error when run top to bottom:")
+        lines.append("Code cells of your notebook that raised an error when run top to bottom "
+                     "(counting code cells only):")
         for e in rec["cell_errors"]:
-            lines.append(f"- cell {e.get('cell')}: `{str(e.get('error'))[:300]}`")
+            lines.append(f"- code cell {e.get('cell')}: `{str(e.get('error'))[:300]}`")
         lines.append("")
     for q in rec["questions"]:
         lines.append(f"## {q}")
@@ -166,7 +167,7 @@ def feedback_markdown(student: str, rec: dict) -> str:
             lines.append(f"- {verdict}: `{r['name']}` ({kind}, {r['score']:g}/{r['points']:g})")
             if not r["passed"]:
                 lines.append(f"  - {r['message']}")
-                if r.get("hint"):
+                if r.get("hint") and not r["message"].startswith("not graded"):
                     lines.append(f"  - hint: {r['hint']}")
         lines.append("")
     return "\n".join(lines)

@@ -67,7 +67,7 @@ def describe(exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
     if frames:
         f = frames[-1]
-        msg += f" (at {f.filename[1:-1]}, line {f.lineno}, in {f.name})"
+        msg += f" (at code {f.filename[1:-1]}, line {f.lineno}, in {f.name})"
     return msg
 
 

@@ -451,7 +451,7 @@ class Session:
                 raise self._die("the submission sent an oversized message to the grader")
             left = self.deadline - time.monotonic()
             if left <= 0:
-                where = f" while running cell {self.cell + 1}" if self.cell is not None else ""
+                where = f" while running code cell {self.cell + 1}" if self.cell is not None else ""
                 raise self._die(f"time limit of {self.limits.wall_s:g} s exceeded{where}")
             fds = [self.resp_r] + ([self.out_r] if self.out_r >= 0 else [])
             ready, _, _ = select.select(fds, [], [], min(left, 1.0))
@@ -469,7 +469,7 @@ class Session:
             raise self._die(f"the submission corrupted the grading channel ({e})") from None
 
     def _exit_reason(self) -> str:
-        where = f"while running cell {self.cell + 1}" if self.cell is not None else "during the tests"
+        where = f"while running code cell {self.cell + 1}" if self.cell is not None else "during the tests"
         tail = self.output_text()[-300:].strip().splitlines()
         last = f"; its last output: {tail[-1][:200]!r}" if tail else ""
         return f"the submission's process ended {where} (exit, crash or memory limit){last}"
