@@ -153,6 +153,9 @@ def feedback_markdown(student: str, rec: dict) -> str:
         lines.append(f"> {note}")
     if rec["notes"]:
         lines.append("")
+        tail = rec.get("output_tail", "").strip().splitlines()[-12:]
+        if tail:
+            lines += ["The last lines your notebook printed:", "", "```text", *(t[:200] for t in tail), "```", ""]
     if rec["cell_errors"]:
         lines.append("Code cells of your notebook that raised an error when run top to bottom "
                      "(counting code cells only):")

@@ -44,7 +44,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 NOBODY = 65534
-STDERR_KEEP = 16_000  # bytes of the submission's output kept for its feedback
+STDERR_KEEP = 16_000  # bytes of the submission's output kept (the last ones) for its feedback
 
 
 @dataclass
@@ -436,8 +436,9 @@ class Session:
             self.out_r = -1
             return
         self.output_bytes += len(chunk)
-        if len(self.output) < STDERR_KEEP:
-            self.output += chunk[: STDERR_KEEP - len(self.output)]
+        self.output += chunk[-STDERR_KEEP:]
+        if len(self.output) > STDERR_KEEP:  # keep the tail: a crash explains itself at the end
+            del self.output[: len(self.output) - STDERR_KEEP]
 
     def _die(self, reason: str) -> SandboxDied:
         if self.dead is None:
@@ -469,18 +470,25 @@ class Session:
             raise self._die(f"the submission corrupted the grading channel ({e})") from None
 
     def _exit_reason(self) -> str:
+        self._drain_for(0.2)
         where = f"while running code cell {self.cell + 1}" if self.cell is not None else "during the tests"
         tail = self.output_text()[-300:].strip().splitlines()
         last = f"; its last output: {tail[-1][:200]!r}" if tail else ""
         return f"the submission's process ended {where} (exit, crash or memory limit){last}"
 
-    def output_text(self) -> str:
-        # read whatever is still buffered without blocking
-        while self.out_r >= 0 and select.select([self.out_r], [], [], 0)[0]:
+    def _drain_for(self, seconds: float) -> None:
+        """Read what the process printed for at most `seconds` (a flood cannot stall the grader)."""
+        end = time.monotonic() + seconds
+        while self.out_r >= 0 and time.monotonic() < end:
+            if not select.select([self.out_r], [], [], max(0.0, end - time.monotonic()))[0]:
+                return
             self._drain_output()
+
+    def output_text(self) -> str:
+        """What the submission printed (its last STDERR_KEEP bytes), noting how much came before."""
         text = self.output.decode(errors="replace")
         if self.output_bytes > len(self.output):
-            text += f"\n[... {self.output_bytes - len(self.output):,} more bytes of output not kept]"
+            text = f"[... {self.output_bytes - len(self.output):,} earlier bytes of output not kept]\n" + text
         return text
 
     # -- protocol
@@ -544,6 +552,7 @@ class Session:
             except OSError:
                 pass
         self.kill()
+        self._drain_for(0.5)
         for fd in (self.req_w, self.resp_r, self.out_r):
             if fd >= 0:
                 try:
