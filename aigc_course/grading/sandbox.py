@@ -472,8 +472,9 @@ class Session:
     def _exit_reason(self) -> str:
         self._drain_for(0.2)
         where = f"while running code cell {self.cell + 1}" if self.cell is not None else "during the tests"
-        tail = self.output_text()[-300:].strip().splitlines()
-        last = f"; its last output: {tail[-1][:200]!r}" if tail else ""
+        tail = self.output_text()[-3000:].strip().splitlines()
+        fatal = [line for line in tail if line.startswith("Fatal Python error")]
+        last = f"; {fatal[-1][:200]}" if fatal else (f"; its last output: {tail[-1][:200]!r}" if tail else "")
         return f"the submission's process ended {where} (exit, crash or memory limit){last}"
 
     def _drain_for(self, seconds: float) -> None:
