@@ -27,6 +27,7 @@ import platform
 import resource
 import secrets
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -44,6 +45,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 NOBODY = 65534
+_REAL_ROOT = False  # set in the zygote: is the grader really root (then the student becomes `nobody`)?
 STDERR_KEEP = 16_000  # bytes of the submission's output kept (the last ones) for its feedback
 
 
@@ -183,7 +185,7 @@ def _child(cells: list[str], rfd: int, wfd: int, ofd: int, limits: Limits, level
         os.dup2(ofd, 1)
         os.dup2(ofd, 2)
         if level == "full":
-            as_root = os.geteuid() == 0
+            as_root = _REAL_ROOT  # decided before any user namespace, where everyone looks like uid 0
             _build_root(root, binds, as_root, tmpfs_mb=limits.file_mb * 2)
             os.chdir("/submission")
             if as_root:
@@ -225,26 +227,26 @@ def _unshare_and_fork(level: str) -> int:
     if level == "full":
         flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID
         uid, gid = os.getuid(), os.getgid()
-        if os.geteuid() != 0:
+        if not _REAL_ROOT:
             flags |= CLONE_NEWUSER
         _check(_libc.unshare(flags), "unshare")
-        if os.geteuid() != 0 or flags & CLONE_NEWUSER:
-            if flags & CLONE_NEWUSER:
-                _write_id_maps(uid, gid)
+        if flags & CLONE_NEWUSER:
+            _write_id_maps(uid, gid)
     return os.fork()
 
 
-def probe_level() -> str:
+def probe_level(scratch: str) -> str:
     """Return 'full' if this process can build the Linux jail, else 'basic' (checked in a throwaway child)."""
     if not sys.platform.startswith("linux") or SYS_PIVOT_ROOT is None or os.environ.get("AIGC_SANDBOX") == "basic":
         return "basic"
+    root = os.path.join(scratch, "probe")
+    os.makedirs(root)
     pid = os.fork()
     if pid == 0:
         try:
             g = _unshare_and_fork("full")
             if g == 0:
-                root = tempfile.mkdtemp(prefix="aigc-probe-")
-                _build_root(root, ["/usr"], os.geteuid() == 0, 8)
+                _build_root(root, ["/usr"], _REAL_ROOT, 8)
                 os._exit(0)
             _, status = os.waitpid(g, 0)
             os._exit(0 if status == 0 else 1)
@@ -299,11 +301,20 @@ def zygote_main(sock_fd: int) -> None:
     import aigc_course.grading.runner  # noqa: F401
     import aigc_course.losses  # noqa: F401
 
+    global _REAL_ROOT
+    _REAL_ROOT = os.geteuid() == 0
     sock = socket.socket(fileno=sock_fd)
-    level = probe_level()
-    binds = _bind_paths()
-    scratch = tempfile.mkdtemp(prefix="aigc-zygote-")
+    scratch = tempfile.mkdtemp(prefix="aigc-zygote-")  # empty mount points only; removed on exit
     os.chmod(scratch, 0o700)
+    try:
+        _serve_forks(sock, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve_forks(sock: socket.socket, scratch: str) -> None:
+    level = probe_level(scratch)
+    binds = _bind_paths()
     signal.signal(signal.SIGCHLD, _reap)  # reap launchers (waiting also counts their CPU time)
     if _libc is not None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
