@@ -103,6 +103,55 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assign(args: argparse.Namespace) -> int:
+    """Instructor notebook -> student notebook + grader bundle; refuse to release unless the solution scores 100%."""
+    from aigc_course.grading.authoring import build_assignment
+    from aigc_course.grading.grade import grade_single
+
+    student, bundle = build_assignment(args.instructor, args.out)
+    solution, stub = grade_single([args.instructor, student], bundle)
+    print(f"student notebook: {student}\ngrader bundle:    {bundle}  (keep it private)")
+    print(f"instructor solution: {solution['total']:g}/{solution['max_total']:g}; "
+          f"untouched student notebook: {stub['total']:g}/{stub['max_total']:g} (isolation: {solution['isolation']})")
+    if solution["total"] < solution["max_total"]:
+        for t in solution["tests"]:
+            if not t["passed"]:
+                print(f"  FAIL {t['question']} {t['name']}: {t['message']}", file=sys.stderr)
+        print("error: the instructor solution does not score full marks; fix it before release", file=sys.stderr)
+        return 1
+    if stub["total"] > 0:
+        print("warning: the untouched student notebook scores above 0: some test passes without any work")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade every notebook in SUBMISSIONS_DIR; resumable; writes grades.csv, feedback and results.json."""
+    from datetime import datetime, timezone
+
+    from aigc_course.grading.grade import grade_folder
+    from aigc_course.grading.sandbox import Limits
+
+    due = None
+    if args.due:
+        due = datetime.fromisoformat(args.due)
+        due = due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+    roster = None
+    if args.roster:
+        with open(args.roster) as f:
+            roster = [line.split(",")[0].strip() for line in f if line.strip() and line.split(",")[0].strip() != "student"]
+    limits = Limits(wall_s=args.timeout, cpu_s=int(args.timeout) + 5, memory_mb=args.memory_mb)
+    summary = grade_folder(args.submissions, args.assignment, args.out, workers=args.workers, limits=limits,
+                           due=due, roster=roster, progress=not args.quiet)
+    print(f"graded {summary['graded']} ({summary['regraded_now']} now, {summary['skipped_already_graded']} "
+          f"already done) in {summary['seconds']:.1f} s; isolation: {', '.join(summary['isolation'])}")
+    print(f"late: {', '.join(summary['late']) or 'none'}; missing: {', '.join(summary['missing']) or 'none'}")
+    if summary["errors"]:
+        print(f"not graded (grader failure, run again to retry): {', '.join(summary['errors'])}", file=sys.stderr)
+        return 1
+    print(f"grades: {args.out}/grades.csv  feedback: {args.out}/feedback/  gradescope: {args.out}/gradescope/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aigc-course", description="AIGC from principles to practice: course tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -126,6 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="samples.pt")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("assign", help="make the student notebook and grader bundle from an instructor notebook")
+    p.add_argument("instructor", help="the instructor notebook (solutions and test markers)")
+    p.add_argument("--out", required=True, help="folder for NAME.ipynb (students) and NAME.grader/ (private)")
+    p.set_defaults(func=cmd_assign)
+
+    p = sub.add_parser("grade", help="grade a folder of submitted notebooks in sandboxed processes")
+    p.add_argument("submissions", help="folder of STUDENT.ipynb files or STUDENT/ folders")
+    p.add_argument("--assignment", required=True, help="the grader bundle folder written by `assign`")
+    p.add_argument("--out", required=True, help="folder for grades.csv, feedback/, gradescope/, results/")
+    p.add_argument("--workers", type=int, default=2, help="parallel grading processes (default 2)")
+    p.add_argument("--timeout", type=float, default=120.0, help="wall-clock seconds per submission (default 120)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="memory a submission may add (default 2048)")
+    p.add_argument("--due", default=None, help="deadline, ISO 8601 (UTC if no zone): later files are listed as late")
+    p.add_argument("--roster", default=None, help="CSV or text file whose first column lists every student")
+    p.add_argument("--quiet", action="store_true", help="no line per student")
+    p.set_defaults(func=cmd_grade)
     return parser
 
 

@@ -1,0 +1,305 @@
+"""Grade a folder of submitted notebooks: scores CSV, per-student feedback and Gradescope results.
+
+Outputs under OUT/:
+    results/<student>.json              everything the grader found (written atomically; resume key)
+    feedback/<student>.md               what passed and failed, with messages; never hidden test code
+    gradescope/<student>/results.json   Gradescope's autograder format
+    grades.csv                          one row per student, one column per question, total
+    summary.md                          counts, late and missing submissions, isolation level
+
+A run that is killed (even kill -9) and started again skips every student whose result file
+exists for the same submission (same SHA-256) and rebuilds the CSV from the result files, so no
+row is lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aigc_course.grading.authoring import atomic_write, code_cells
+from aigc_course.grading.check import Test, collecting, run_test
+from aigc_course.grading.sandbox import Limits, RemoteStudent, SandboxDied, Zygote
+
+RESULT_FORMAT = 1
+# Names every test cell may use without importing them (the notebooks' setup cell has them too).
+TEST_PRELUDE = """
+import math
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from aigc_course.grading.check import assert_close, assert_shape, test
+"""
+
+
+# --------------------------------------------------------------------------- bundle and tests
+
+
+def load_assignment(bundle: str | os.PathLike) -> dict:
+    """Read a grader bundle (the folder `assign` wrote, or its assignment.json)."""
+    path = Path(bundle)
+    if path.is_dir():
+        path = path / "assignment.json"
+    meta = json.loads(path.read_text())
+    if meta.get("format") != 1:
+        raise ValueError(f"{path}: not a grader bundle of format 1")
+    return meta
+
+
+def collect_tests(public: list[str], hidden: list[str]) -> list[Test]:
+    """Execute test cell sources (trusted: they come from the instructor) and return their tests."""
+    tests: list[Test] = []
+    for sources, is_hidden in ((public, False), (hidden, True)):
+        for src in sources:
+            namespace = {"__name__": "aigc_course_tests"}
+            exec(TEST_PRELUDE, namespace)
+            with collecting(hidden=is_hidden) as found:
+                exec(compile(src, "<tests>", "exec"), namespace)
+            tests.extend(found)
+    return tests
+
+
+# --------------------------------------------------------------------------- one submission
+
+
+def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[str, float], zygote: Zygote,
+                   limits: Limits) -> dict:
+    """Grade one notebook in a fresh sandboxed process; return its result record."""
+    level = zygote.level  # waits for a cold zygote, so that its start-up is not billed to this student
+    t0 = time.monotonic()
+    notes: list[str] = []
+    results: list[dict] = []
+    cell_errors: list[dict] = []
+    output = ""
+    try:
+        cells = code_cells(path)
+    except ValueError as e:
+        notes.append(f"Not graded: {e}.")
+        cells = None
+    if cells is not None:
+        session = zygote.spawn(cells, limits)
+        level = session.level
+        try:
+            try:
+                cell_errors = session.wait_ready()
+            except SandboxDied as e:
+                notes.append(f"Your notebook did not finish running: {e}.")
+            student = RemoteStudent(session)
+            for t in tests:
+                results.append(run_test(t, student))
+        finally:
+            session.close()
+            output = session.output_text()
+        if session.dead and not notes:
+            notes.append(f"Grading stopped early: {session.dead}.")
+    if cells is None:
+        results = [{"question": t.question, "name": t.name, "points": t.points, "score": 0.0, "passed": False,
+                    "message": "not graded: the file is not a valid notebook", "hint": "", "hidden": t.hidden}
+                   for t in tests]
+    per_q = {q: {"score": 0.0, "points": pts} for q, pts in questions.items()}
+    for r in results:
+        per_q.setdefault(r["question"], {"score": 0.0, "points": 0.0})["score"] += r["score"]
+    return {"format": RESULT_FORMAT, "tests": results, "questions": per_q,
+            "total": round(sum(q["score"] for q in per_q.values()), 4),
+            "max_total": round(sum(q["points"] for q in per_q.values()), 4),
+            "notes": notes, "cell_errors": cell_errors, "output_tail": output[-4000:],
+            "isolation": level, "seconds": round(time.monotonic() - t0, 3)}
+
+
+# --------------------------------------------------------------------------- worker processes
+
+_worker: dict = {}
+
+
+def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: dict) -> None:
+    _worker["zygote"] = Zygote()  # first, so that it warms up while this worker imports torch
+    import torch
+
+    torch.set_num_threads(1)
+    _worker["tests"] = collect_tests(public, hidden)
+    _worker["questions"] = questions
+    _worker["limits"] = Limits(**limits)
+    from multiprocessing.util import Finalize
+
+    Finalize(_worker["zygote"], _worker["zygote"].close, exitpriority=10)  # reap it when the pool shuts down
+
+
+def _grade_in_worker(path: str) -> dict:
+    return grade_notebook(path, _worker["tests"], _worker["questions"], _worker["zygote"], _worker["limits"])
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def feedback_markdown(student: str, rec: dict) -> str:
+    """Per-student feedback: scores, each test's verdict and message. Never any test's source."""
+    lines = [f"# Feedback for {student}", "",
+             f"**Total: {rec['total']:g} / {rec['max_total']:g}**" + ("  (submitted late)" if rec.get("late") else ""),
+             "", "| question | score | points |", "|---|---|---|"]
+    for q, s in rec["questions"].items():
+        lines.append(f"| {q} | {s['score']:g} | {s['points']:g} |")
+    lines.append("")
+    for note in rec["notes"]:
+        lines.append(f"> {note}")
+    if rec["notes"]:
+        lines.append("")
+        tail = rec.get("output_tail", "").strip().splitlines()[-12:]
+        if tail:
+            lines += ["The last lines your notebook printed:", "", "```text", *(t[:200] for t in tail), "```", ""]
+    if rec["cell_errors"]:
+        lines.append("Code cells of your notebook that raised an error when run top to bottom "
+                     "(counting code cells only):")
+        for e in rec["cell_errors"]:
+            lines.append(f"- code cell {e.get('cell')}: `{str(e.get('error'))[:300]}`")
+        lines.append("")
+    for q in rec["questions"]:
+        lines.append(f"## {q}")
+        for r in (r for r in rec["tests"] if r["question"] == q):
+            kind = "hidden test" if r["hidden"] else "public test"
+            verdict = "passed" if r["passed"] else "FAILED"
+            lines.append(f"- {verdict}: `{r['name']}` ({kind}, {r['score']:g}/{r['points']:g})")
+            if not r["passed"]:
+                lines.append(f"  - {r['message']}")
+                if r.get("hint") and not r["message"].startswith("not graded"):
+                    lines.append(f"  - hint: {r['hint']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def gradescope_json(rec: dict) -> str:
+    """The Gradescope autograder results.json for one student."""
+    tests = [{"name": f"{r['question']}: {r['name']}", "score": r["score"], "max_score": r["points"],
+              "output": "passed" if r["passed"] else r["message"], "visibility": "visible"}
+             for r in rec["tests"]]
+    return json.dumps({"score": rec["total"], "execution_time": rec["seconds"],
+                       "output": "\n".join(rec["notes"]) or "graded", "tests": tests}, indent=1)
+
+
+def write_csv(out: Path, questions: dict, missing: list[str]) -> Path:
+    """Rebuild grades.csv from results/*.json (one row per student, atomically)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["student", *questions, "total", "max_total", "status"])
+    max_total = sum(questions.values())
+    for path in sorted((out / "results").glob("*.json")):
+        rec = json.loads(path.read_text())
+        status = "late" if rec.get("late") else "graded"
+        w.writerow([rec["student"], *(f"{rec['questions'].get(q, {}).get('score', 0):g}" for q in questions),
+                    f"{rec['total']:g}", f"{rec['max_total']:g}", status])
+    for s in missing:
+        w.writerow([s, *("0" for _ in questions), "0", f"{max_total:g}", "missing"])
+    atomic_write(out / "grades.csv", buf.getvalue())
+    return out / "grades.csv"
+
+
+def find_submissions(folder: Path) -> dict[str, Path]:
+    """Return student -> notebook: `folder/<student>.ipynb` or `folder/<student>/<one>.ipynb`."""
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix == ".ipynb":
+            found[p.stem] = p
+        elif p.is_dir() and not p.name.startswith("."):
+            nbs = sorted(q for q in p.glob("*.ipynb") if not q.name.startswith("."))
+            if nbs:
+                found[p.name] = nbs[0]
+    return found
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:100] or "_"
+
+
+# --------------------------------------------------------------------------- the whole folder
+
+
+def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out: str | os.PathLike,
+                 workers: int = 2, limits: Limits | None = None, due: datetime | None = None,
+                 roster: list[str] | None = None, progress: bool = True) -> dict:
+    """Grade every notebook in `submissions`; resume where a previous run stopped. Return a summary."""
+    meta = load_assignment(bundle)
+    questions = meta["questions"]
+    limits = limits or Limits()
+    out = Path(out)
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    subs = find_submissions(Path(submissions))
+    todo: dict[str, tuple[Path, str, bool, str]] = {}
+    done = 0
+    for student, path in subs.items():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        late = bool(due and datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) > due)
+        res = out / "results" / f"{_safe(student)}.json"
+        if res.exists():
+            try:
+                if json.loads(res.read_text()).get("sha256") == digest:
+                    done += 1
+                    continue
+            except ValueError:
+                pass  # a damaged result file is regraded
+        todo[str(path)] = (path, student, late, digest)
+    missing = sorted(set(roster or []) - set(subs))
+    t0 = time.monotonic()
+    errors: list[str] = []
+    if todo:
+        n = max(1, min(workers, len(todo)))
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                 initargs=(meta["public_tests"], meta["hidden_tests"], questions,
+                                           asdict(limits))) as pool:
+            futures = {pool.submit(_grade_in_worker, key): key for key in todo}
+            for i, fut in enumerate(as_completed(futures), 1):
+                path, student, late, digest = todo[futures[fut]]
+                try:
+                    rec = fut.result()
+                except Exception as e:  # the grader itself failed (not the submission): retry on the next run
+                    errors.append(student)
+                    print(f"error: could not grade {student} ({type(e).__name__}: {e}); "
+                          "run the same command again to retry", file=sys.stderr, flush=True)
+                    continue
+                rec.update(student=student, file=str(path), sha256=digest, late=late,
+                           graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                safe = _safe(student)
+                atomic_write(out / "feedback" / f"{safe}.md", feedback_markdown(student, rec))
+                atomic_write(out / "gradescope" / safe / "results.json", gradescope_json(rec))
+                atomic_write(out / "results" / f"{safe}.json", json.dumps(rec, indent=1))
+                write_csv(out, questions, missing)
+                if progress:
+                    print(f"[{done + i}/{len(subs)}] {student}: {rec['total']:g}/{rec['max_total']:g}"
+                          f" ({rec['seconds']:.1f} s)", flush=True)
+    write_csv(out, questions, missing)
+    recs = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
+    summary = {"graded": len(recs), "regraded_now": len(todo), "skipped_already_graded": done,
+               "late": sorted(r["student"] for r in recs if r.get("late")), "missing": missing,
+               "isolation": sorted({r["isolation"] for r in recs}), "errors": sorted(errors),
+               "seconds": round(time.monotonic() - t0, 2)}
+    lines = [f"# Grading summary: {meta['name']}", "",
+             f"- graded: {summary['graded']} ({summary['regraded_now']} in this run, "
+             f"{summary['skipped_already_graded']} already done)",
+             f"- isolation: {', '.join(summary['isolation']) or '-'}",
+             f"- late: {', '.join(summary['late']) or 'none'}",
+             f"- missing: {', '.join(summary['missing']) or 'none'}",
+             f"- not graded because the grader failed (rerun to retry): {', '.join(errors) or 'none'}"]
+    atomic_write(out / "summary.md", "\n".join(lines) + "\n")
+    return summary
+
+
+def grade_single(notebooks: list[str | os.PathLike], bundle: str | os.PathLike,
+                 limits: Limits | None = None) -> list[dict]:
+    """Grade a few notebooks in this process (one warm zygote); used by `assign` and the tests."""
+    meta = load_assignment(bundle)
+    tests = collect_tests(meta["public_tests"], meta["hidden_tests"])
+    zygote = Zygote()
+    try:
+        return [grade_notebook(nb, tests, meta["questions"], zygote, limits or Limits()) for nb in notebooks]
+    finally:
+        zygote.close()
