@@ -63,19 +63,20 @@ class VAEConfig:
     channels: int = 32         # channels of the first conv layer (conv; the second has twice as many)
     num_classes: int = 0       # > 0: a conditional VAE, q(z|x, y) and p(x|z, y) see the one-hot label
     activation: str = "relu"   # "relu", "elu", "silu" or "tanh"
+    dropout: float = 0.0       # dropout after each hidden layer while training (mlp): curbs overfitting
 
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 
 
-def _mlp(sizes: list[int], act: type[nn.Module]) -> nn.Sequential:
-    """Linear layers of the given sizes with `act` between them (none after the last)."""
+def _hidden_layers(inputs: int, width: int, depth: int, act: type[nn.Module], dropout: float) -> list[nn.Module]:
+    """`depth` blocks of Linear -> activation (-> dropout), the first taking `inputs` features."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(act())
-    return nn.Sequential(*layers)
+    for i in range(depth):
+        layers += [nn.Linear(inputs if i == 0 else width, width), act()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    return layers
 
 
 class VAE(nn.Module):
@@ -89,10 +90,10 @@ class VAE(nn.Module):
         y_dim = c.num_classes
         if c.arch == "mlp":
             # encoder: 784 (+ label) -> hidden x depth -> 2 * latent (mean and log-variance side by side)
-            self.encoder = nn.Sequential(nn.Flatten(), _mlp([784 + y_dim] + [c.hidden] * c.depth, act), act())
+            self.encoder = nn.Sequential(nn.Flatten(), *_hidden_layers(784 + y_dim, c.hidden, c.depth, act, c.dropout))
             self.to_stats = nn.Linear(c.hidden, 2 * c.latent_dim)
-            self.decoder = nn.Sequential(_mlp([c.latent_dim + y_dim] + [c.hidden] * c.depth + [784], act),
-                                         nn.Unflatten(1, (1, 28, 28)))
+            self.decoder = nn.Sequential(*_hidden_layers(c.latent_dim + y_dim, c.hidden, c.depth, act, c.dropout),
+                                         nn.Linear(c.hidden, 784), nn.Unflatten(1, (1, 28, 28)))
         elif c.arch == "conv":
             k = c.channels
             self.encoder = nn.Sequential(
@@ -169,7 +170,11 @@ class VAE(nn.Module):
         if self.config.num_classes and y is None:
             y = torch.arange(n, device=device) % self.config.num_classes
         z = torch.randn(n, self.config.latent_dim, generator=generator).to(device)
-        return torch.sigmoid(self.decode(z, y))
+        was_training = self.training
+        self.eval()  # no dropout while drawing
+        images = torch.sigmoid(self.decode(z, y))
+        self.train(was_training)
+        return images
 
 
 # ----------------------------------------------------------------------------- IWAE
@@ -218,6 +223,7 @@ class Evaluation:
 def evaluate(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, k: int = 256,
              batch_size: int = 100, seed: int = 0) -> Evaluation:
     """Return -ELBO and the IWAE NLL (mean over images, nats) of binary images x (N, 1, 28, 28)."""
+    was_training = model.training
     model.eval()
     g = torch.Generator().manual_seed(seed)
     dev = next(model.parameters()).device
@@ -228,6 +234,7 @@ def evaluate(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, k: int 
         w = log_weights(model, xb, k, yb, g)
         elbos.append(w.mean(0))
         iwaes.append(torch.logsumexp(w, 0) - math.log(k))
+    model.train(was_training)
     return Evaluation(-torch.cat(elbos).mean().item(), -torch.cat(iwaes).mean().item(), k, len(x))
 
 
@@ -243,6 +250,7 @@ class TrainConfig:
     beta: float = 1.0              # weight of the KL term (1: the ELBO; 0: the article's reconstruction-only loss)
     warmup: int = 0                # steps over which beta ramps linearly from 0 (KL warm-up)
     weight_decay: float = 0.0
+    shift: int = 0                 # augmentation: roll each batch by up to `shift` pixels (0: none)
     seed: int = 0
 
 
@@ -268,7 +276,11 @@ def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, y: torch.Tensor 
     bar = tqdm(range(config.steps), desc="training the VAE", disable=not progress, leave=False)
     for step in bar:
         idx = torch.randint(len(x), (config.batch_size,), generator=g)
-        xb = binarize(x[idx], g).to(dev)
+        xb = x[idx]
+        if config.shift:
+            dy, dx = torch.randint(-config.shift, config.shift + 1, (2,), generator=g).tolist()
+            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+        xb = binarize(xb, g).to(dev)
         yb = None if y is None or not model.config.num_classes else y[idx].to(dev)
         mu, logvar = model.encode(xb, yb)
         z = reparameterize(mu, logvar, g if dev.type == "cpu" else None)    # z = mu + sigma * eps
