@@ -306,24 +306,29 @@ def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, y: torch.Tensor 
 
 # ----------------------------------------------------------------------------- recipes and the CLI entry
 
-# name -> (model, training recipe). Step counts are calibrated to fit 90 s on 2 CPU cores.
+# name -> (model, training recipe). Step counts are calibrated to fit 90 s on 2 CPU cores (measured as
+# single-thread CPU time, an upper bound). A constant learning rate: on 4,000 digits a cosine decay to
+# zero gave a 4.7 nats worse held-out NLL for the conv VAE (it fits the training digits more tightly).
 RECIPES: dict[str, tuple[VAEConfig, TrainConfig]] = {
     # the article's shapes (784-128-z20, Adam 1e-3), completed with sampling and the KL term
     "article": (VAEConfig(), TrainConfig(steps=3000, batch_size=128, lr=1e-3)),
     # the article's loss as written: reconstruction only, no KL (so a plain autoencoder)
     "article_ae": (VAEConfig(), TrainConfig(steps=3000, batch_size=128, lr=1e-3, beta=0.0)),
     # pytorch/examples vae/main.py: 784-400-20, Adam 1e-3, batch 128, summed BCE + KL
-    "pytorch_examples": (VAEConfig(hidden=400), TrainConfig(steps=3000, batch_size=128, lr=1e-3)),
-    # the course's best VAE
-    "vae": (VAEConfig(hidden=512, depth=2, latent_dim=32),
-            TrainConfig(steps=2500, batch_size=128, lr=1e-3, final_lr=1e-5, warmup=500)),
-    "vae2d": (VAEConfig(hidden=512, depth=2, latent_dim=2),
-              TrainConfig(steps=2500, batch_size=128, lr=1e-3, final_lr=1e-5)),
+    "pytorch_examples": (VAEConfig(hidden=400), TrainConfig(steps=4500, batch_size=128, lr=1e-3)),
+    # the course's fully connected VAE: wider latent, smooth activations, KL warm-up
+    "vae": (VAEConfig(hidden=400, latent_dim=32, activation="elu"),
+            TrainConfig(steps=4500, batch_size=128, lr=1e-3, warmup=300)),
+    # a 2-D latent space to draw
+    "vae2d": (VAEConfig(hidden=256, depth=2, latent_dim=2), TrainConfig(steps=1500, batch_size=128, lr=1e-3)),
+    # the course's best VAE: convolutional encoder and decoder
     "convvae": (VAEConfig(arch="conv", hidden=256, channels=16, latent_dim=32),
-                TrainConfig(steps=1000, batch_size=64, lr=1e-3, final_lr=1e-5, warmup=200)),
-    "cvae": (VAEConfig(hidden=512, depth=2, latent_dim=32, num_classes=10),
-             TrainConfig(steps=2500, batch_size=128, lr=1e-3, final_lr=1e-5, warmup=500)),
+                TrainConfig(steps=2200, batch_size=64, lr=1e-3)),
+    # conditional VAE: choose the digit
+    "cvae": (VAEConfig(hidden=256, depth=2, latent_dim=8, num_classes=10),
+             TrainConfig(steps=1200, batch_size=128, lr=1e-3, warmup=200)),
 }
+BEST = "convvae"  # the recipe the benchmark calls "course VAE"
 
 
 def recipe(kind: str, steps: int | None = None, seed: int = 0) -> tuple[VAEConfig, TrainConfig]:

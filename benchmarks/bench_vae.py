@@ -32,7 +32,7 @@ from aigc_course import load_digits, seed_everything  # noqa: E402
 from aigc_course.metrics import judge_report  # noqa: E402
 from aigc_course.vae import RECIPES, VAE, evaluate, heldout_digits, train_vae  # noqa: E402
 
-MODELS = {"course VAE": "vae", "article VAE": "article", "pytorch/examples VAE": "pytorch_examples"}
+MODELS = {"course VAE": "convvae", "article VAE": "article", "pytorch/examples VAE": "pytorch_examples"}
 
 
 def clock(kind: str) -> float:
