@@ -60,6 +60,9 @@ TRAINERS: dict[str, str] = {
     "gan": "aigc_course.gan:train",
     "dcgan": "aigc_course.gan:train",
     "cgan": "aigc_course.gan:train",
+    "vae": "aigc_course.vae:train",
+    "convvae": "aigc_course.vae:train",
+    "cvae": "aigc_course.vae:train",
 }
 
 
@@ -152,6 +155,20 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Load a VAE checkpoint and print its held-out -ELBO and IWAE NLL in nats per image."""
+    from aigc_course.checkpoint import load_checkpoint
+    from aigc_course.vae import evaluate, heldout_digits
+
+    model = load_checkpoint(args.checkpoint)
+    if not hasattr(model, "elbo"):
+        raise ValueError(f"{args.checkpoint} holds a {type(model).__name__}, which has no likelihood to evaluate")
+    x, y = heldout_digits(args.data)
+    result = evaluate(model, x, y, k=args.k, seed=args.seed)
+    print(f"held-out digits (binarised, seed 0): {result}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aigc-course", description="AIGC from principles to practice: course tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -192,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roster", default=None, help="CSV or text file whose first column lists every student")
     p.add_argument("--quiet", action="store_true", help="no line per student")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("eval", help="print a VAE checkpoint's held-out -ELBO and IWAE NLL (nats per image)")
+    p.add_argument("checkpoint")
+    p.add_argument("-k", type=int, default=500, help="importance samples per image (default 500)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default=None, help="bundled (default), mnist, or PATH.npz")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
