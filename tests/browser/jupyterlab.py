@@ -49,3 +49,32 @@ def run_code_in_new_cell(page, code: str, timeout_s: float = 120):
     page.keyboard.insert_text(code)
     page.keyboard.press("Shift+Enter")
     wait_until_done(page, timeout_s)
+
+
+def slider(page, description: str):
+    """The slider widget whose label reads `description` (the last one on the page)."""
+    return page.locator(".widget-slider", has=page.locator(".widget-label", has_text=description)).last
+
+
+def nudge_slider(page, description: str, presses: int = 3, key: str = "ArrowRight") -> None:
+    """Move a slider with the keyboard as a learner can: focus its handle, press `key` `presses` times."""
+    handle = slider(page, description).locator(".noUi-handle").first
+    handle.focus()
+    for _ in range(presses):
+        handle.press(key)
+    time.sleep(0.3)
+
+
+def slider_readout(page, description: str) -> str:
+    """The value the slider shows next to it."""
+    return slider(page, description).locator(".widget-readout").inner_text()
+
+
+def wait_for_change(read, before, timeout_s: float = 60):
+    """Poll `read()` until it differs from `before`; return the new value (or the old one at timeout)."""
+    deadline = time.time() + timeout_s
+    now = read()
+    while now == before and time.time() < deadline:
+        time.sleep(0.5)
+        now = read()
+    return now
