@@ -21,6 +21,12 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("diffusion model", "扩散模型", "a model that learns to reverse a gradual noising process"),
     ("loss function", "损失函数", "the quantity training minimises"),
     ("sample", "样本", "one draw from a (model) distribution"),
+    ("objective function", "目标函数", "the quantity a model's training maximises or minimises"),
+    ("latent variable", "隐变量", "an unobserved variable z from which the data x is generated"),
+    ("reconstruction error", "重构误差", "how badly the decoder rebuilds x from its code z"),
+    ("KL divergence", "KL散度", "E_q[log q - log p], how far q is from p: never negative, zero only when q = p"),
+    ("evidence lower bound (ELBO)", "证据下界", "expected reconstruction log-likelihood minus the KL to the prior: a lower bound on log p(x)"),
+    ("reparameterisation trick", "重参数化技巧", "writing z = mu + sigma * eps so gradients flow through the sample"),
 )
 
 
