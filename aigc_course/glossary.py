@@ -49,7 +49,11 @@ def chinese(term: str) -> str:
 def glossary_markdown(terms: list[str] | None = None) -> str:
     """Return the glossary (or the chosen terms) as a Markdown table."""
     lines = ["| English | 中文 | meaning |", "|---|---|---|"]
-    lines += [f"| {en} | {zh} | {meaning} |" for en, zh, meaning in glossary_rows(terms)]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")  # a bare | would end the table cell
+
+    lines += [f"| {cell(en)} | {cell(zh)} | {cell(meaning)} |" for en, zh, meaning in glossary_rows(terms)]
     return "\n".join(lines)
 
 

@@ -21,3 +21,13 @@ def test_markdown_table_has_one_line_per_chosen_term():
     table = glossary_markdown(["generator", "discriminator"])
     assert table.count("\n") == 3 and "生成器" in table and "判别器" in table
     assert len(glossary_rows()) == len(GLOSSARY)
+
+
+def test_markdown_table_rows_have_exactly_three_cells_even_when_a_meaning_holds_a_bar():
+    import re
+
+    table = glossary_markdown()
+    assert any("\\|" in line for line in table.splitlines()), "no row holds a | (the test would prove nothing)"
+    for line in table.splitlines():
+        cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        assert len(cells) == 3, line
