@@ -29,4 +29,6 @@ CHAPTERS: list[Chapter] = [
     Chapter("07_applications.ipynb", "6", "Applications", "text, image, video and dialogue generation, each a small real model"),
     Chapter("08_outlook.ipynb", "7", "Outlook", "digital art, synthetic data and privacy, generating code"),
     Chapter("09_summary.ipynb", "8-10", "Summary", "resources with correct citations, the summary, the FAQ as a self-check"),
+    Chapter("10_scaling.ipynb", "Appendix", "Scaling out",
+            "data parallelism with torchrun: effective batch and learning rate, the same training on 1 and 2 processes, GPUs and clusters"),
 ]

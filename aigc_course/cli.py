@@ -78,9 +78,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     train = _load(TRAINERS[args.model])
+    resume = {"resume": Path(args.resume)} if args.resume else {}
     path = train(kind=args.model, steps=args.steps, seed=args.seed, out=Path(args.out), data=args.data,
-                 progress=not args.quiet)
-    print(f"checkpoint: {path}")
+                 progress=not args.quiet, **resume)
+    if os.environ.get("RANK", "0") == "0":   # under torchrun, rank 0 alone reports (and wrote the file)
+        print(f"checkpoint: {path}")
     return 0
 
 
@@ -184,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default="runs", help="folder for the checkpoint (default: runs/)")
         p.add_argument("--data", default=None, help="bundled (default), mnist, or PATH.npz")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--resume", default=None, metavar="CKPT",
+                       help="carry on from this checkpoint (written every 500 steps) up to --steps")
         p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a checkpoint into a .pt tensor file")

@@ -11,12 +11,24 @@ The course's trainers call four things from here, and run unchanged in one proce
 Each optimiser step averages gradients over all ranks, so with W ranks and a per-rank batch
 of B the step is the step of one process on the concatenated batch of W * B examples.
 Gloo carries the collectives on the CPU, NCCL on GPUs.
+
+DDP synchronises gradients through hooks it installs around a module's ``forward``. A GAN calls
+``model.generate`` and ``model.discriminate`` instead, on two halves with two optimisers, so
+``Forward(model, fn, only=...)`` turns one half (or any function of the model) into a module
+whose ``forward`` is that function: wrap G and D separately, and use ``no_sync(D)`` for the
+generator step, whose gradients on D are thrown away.
+
+Batch normalisation computes its statistics per rank, on the rank's share of the batch: a model
+with batch norm in training mode is then not exactly the one-process model (on GPUs,
+``nn.SyncBatchNorm.convert_sync_batchnorm`` fixes that; gloo on the CPU does not support it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -46,11 +58,18 @@ class Context:
         Every rank draws the same global batch from an identically seeded generator and keeps its
         own contiguous slice, so the ranks together see exactly the batch one process would.
         """
-        if global_batch % self.world_size:
-            raise ValueError(f"batch size {global_batch} must be divisible by the {self.world_size} processes")
-        idx = torch.randint(n, (global_batch,), generator=generator)
-        per_rank = global_batch // self.world_size
-        return idx[self.rank * per_rank:(self.rank + 1) * per_rank]
+        return self.shard(torch.randint(n, (global_batch,), generator=generator))
+
+    def shard(self, batch: torch.Tensor) -> torch.Tensor:
+        """Return this rank's contiguous share of the rows of a global batch (the whole batch in a world of one).
+
+        Draw every random number of a step (indices, noise) for the global batch from a generator
+        seeded alike on all ranks, then keep your share: the ranks see exactly one process's batch.
+        """
+        if len(batch) % self.world_size:
+            raise ValueError(f"batch size {len(batch)} must be divisible by the {self.world_size} processes")
+        per_rank = len(batch) // self.world_size
+        return batch[self.rank * per_rank:(self.rank + 1) * per_rank]
 
 
 def setup(timeout_s: float = 120.0) -> Context:
@@ -86,6 +105,45 @@ def wrap(model: nn.Module, ctx: Context) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
+class Forward(nn.Module):
+    """A module whose forward is `fn(model, *args)`: what DDP needs to see a call that is not `model.forward`.
+
+    `only`: name prefixes of `model`'s children to register here (e.g. ("generator", "g_") for a
+    GAN's G); DDP then synchronises only those parameters. None registers the whole model.
+    """
+
+    def __init__(self, model: nn.Module, fn: Callable, only: Sequence[str] | None = None):
+        super().__init__()
+        object.__setattr__(self, "model", model)   # not a registered child: its other half stays out
+        self.fn = fn
+        for name, child in model.named_children():
+            if only is None or name.startswith(tuple(only)):
+                self.add_module(name, child)
+        leftover = [n for n, _ in model.named_parameters(recurse=False)]
+        if leftover:
+            raise ValueError(f"Forward registers child modules only; move parameters {leftover} into a module")
+
+    def forward(self, *args, **kwargs):
+        return self.fn(self.model, *args, **kwargs)
+
+
+def wrap_call(model: nn.Module, fn: Callable, ctx: Context, only: Sequence[str] | None = None) -> Callable:
+    """Return `fn(model, ...)` as a callable: plain in a world of one, DDP-synchronised (via `Forward`) otherwise."""
+    if not ctx.distributed:
+        return lambda *args, **kwargs: fn(model, *args, **kwargs)
+    return wrap(Forward(model, fn, only), ctx)
+
+
+@contextlib.contextmanager
+def no_sync(module: object) -> Iterator[None]:
+    """Within this block a DDP module's backward does not average gradients (a no-op for anything else)."""
+    if isinstance(module, nn.parallel.DistributedDataParallel):
+        with module.no_sync():
+            yield
+    else:
+        yield
+
+
 def unwrap(model: nn.Module) -> nn.Module:
     """Return the plain module inside a DistributedDataParallel wrapper (or the module itself)."""
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
@@ -98,6 +156,15 @@ def mean_over_ranks(value: float, ctx: Context) -> float:
     t = torch.tensor([float(value)], device=ctx.device)
     dist.all_reduce(t)
     return t.item() / ctx.world_size
+
+
+def means_over_ranks(values: Sequence[float], ctx: Context) -> list[float]:
+    """Return the mean over ranks of each per-rank number in `values`, with one collective."""
+    if not ctx.distributed:
+        return [float(v) for v in values]
+    t = torch.tensor([float(v) for v in values], device=ctx.device, dtype=torch.float64)
+    dist.all_reduce(t)
+    return (t / ctx.world_size).tolist()
 
 
 def teardown(ctx: Context) -> None:

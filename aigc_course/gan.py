@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aigc_course import distributed
 from aigc_course.losses import discriminator_loss, generator_loss_nonsaturating
 
 # --------------------------------------------------------------------------- models
@@ -230,17 +231,27 @@ def build_model(kind: str) -> nn.Module:
 def train_gan(model: nn.Module, images: torch.Tensor, recipe: Recipe, labels: torch.Tensor | None = None,
               seed: int = 0, progress: bool = True,
               callback: Callable[[int, dict[str, list[float]]], None] | None = None,
-              callback_every: int = 100) -> dict[str, list[float]]:
+              callback_every: int = 100, ctx: distributed.Context | None = None, state: dict | None = None,
+              save: Callable[[dict], None] | None = None, save_every: int = 0) -> dict[str, list[float]]:
     """Train `model` on `images` ((N, 1, 28, 28) in [0, 1]); return the per-step history.
 
     One step = one discriminator update on a real and a fake batch, then one generator update
     with the non-saturating loss. The history holds "d_loss", "g_loss", "D(x)" and "D(G(z))"
     (mean probabilities). `labels` (N,) are used only by a conditional model.
+
+    Under torchrun pass `ctx` (``distributed.setup()``): G and D each become a DDP module, each
+    rank trains on its share of every batch, and rank 0 alone shows progress and saves.
+    `save(state)` receives the resumable training state every `save_every` steps and at the end;
+    `state` (such a dict) resumes training where it stopped.
     """
     from tqdm.auto import tqdm
 
     g = torch.Generator().manual_seed(seed)
     dev = _device_of(model)
+    ctx = ctx or distributed.Context(device=dev)
+    # DDP syncs gradients in `forward`: G and D become two DDP modules whose forward is generate/discriminate.
+    generate = distributed.wrap_call(model, type(model).generate, ctx, only=("generator", "g_"))
+    discriminate = distributed.wrap_call(model, type(model).discriminate, ctx, only=("discriminator", "d_"))
     data = (images * 2 - 1).to(dev)                       # tanh range: [-1, 1]
     ys = labels.to(dev) if labels is not None else None
     conditional = getattr(model.config, "num_classes", 0) > 0
@@ -249,34 +260,52 @@ def train_gan(model: nn.Module, images: torch.Tensor, recipe: Recipe, labels: to
     opt_d = torch.optim.Adam(d_params, lr=recipe.lr, betas=recipe.betas)
     opt_g = torch.optim.Adam(g_params, lr=recipe.lr, betas=recipe.betas)
     history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "D(x)": [], "D(G(z))": []}
+    start = 0
+    if state is not None:   # resume: optimisers, random stream and history as they were at step `start`
+        start, history = state["step"], state["history"]
+        opt_d.load_state_dict(state["opt_d"])
+        opt_g.load_state_dict(state["opt_g"])
+        g.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+
+    def training_state(step: int) -> dict:
+        return {"step": step, "opt_d": opt_d.state_dict(), "opt_g": opt_g.state_dict(), "rng": g.get_state(),
+                "torch_rng": torch.get_rng_state(), "history": history}
+
     model.train()
-    for step in tqdm(range(recipe.steps), desc=f"training {type(model).__name__}", disable=not progress,
-                     leave=False):
-        idx = torch.randint(len(data), (recipe.batch_size,), generator=g).to(dev)
+    for step in tqdm(range(start, recipe.steps), desc=f"training {type(model).__name__}",
+                     disable=not (progress and ctx.is_main), leave=False, initial=start, total=recipe.steps):
+        # Each rank keeps its share of one global batch (and of its noise): together, one process's batch.
+        idx = ctx.batch_indices(len(data), recipe.batch_size, g).to(dev)
         real = data[idx]
         y = ys[idx] if conditional else None
-        z = torch.randn(recipe.batch_size, model.z_dim, generator=g).to(dev)
+        z = ctx.shard(torch.randn(recipe.batch_size, model.z_dim, generator=g)).to(dev)
 
         # 1. Discriminator step: push D(x) up and D(G(z)) down. G's output is detached, so G is untouched.
-        fake = model.generate(z, y)
-        real_logits = model.discriminate(real, y)
-        fake_logits = model.discriminate(fake.detach(), y)
+        fake = generate(z, y)
+        real_logits = discriminate(real, y)
+        fake_logits = discriminate(fake.detach(), y)
         d_loss = discriminator_loss(real_logits, fake_logits, real_label=recipe.real_label)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
-        # 2. Generator step: push D(G(z)) up. Only G's optimiser steps: D is "frozen" here.
-        fake_logits = model.discriminate(fake, y)
-        g_loss = generator_loss_nonsaturating(fake_logits)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        # 2. Generator step: push D(G(z)) up. Only G's optimiser steps: D is "frozen" here
+        #    (under DDP, no_sync: D's gradients from this step are thrown away, so they need no averaging).
+        with distributed.no_sync(discriminate):
+            fake_logits = discriminate(fake, y)
+            g_loss = generator_loss_nonsaturating(fake_logits)
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
         opt_g.step()
 
-        history["d_loss"].append(d_loss.item())
-        history["g_loss"].append(g_loss.item())
-        history["D(x)"].append(torch.sigmoid(real_logits).mean().item())
-        history["D(G(z))"].append(torch.sigmoid(fake_logits).mean().item())
+        stats = distributed.means_over_ranks([d_loss.item(), g_loss.item(), torch.sigmoid(real_logits).mean().item(),
+                                              torch.sigmoid(fake_logits).mean().item()], ctx)
+        for key, value in zip(history, stats, strict=True):
+            history[key].append(value)
+        if save is not None and ctx.is_main and ((save_every and (step + 1) % save_every == 0)
+                                                 or step + 1 == recipe.steps):
+            save(training_state(step + 1))
         if callback is not None and ((step + 1) % callback_every == 0 or step + 1 == recipe.steps):
             model.eval()
             callback(step + 1, history)
@@ -297,18 +326,42 @@ def recipe_for(kind: str) -> Recipe:
 
 
 def train(kind: str, steps: int | None = None, seed: int = 0, out: Path | str = "runs",
-          data: str | None = None, progress: bool = True) -> Path:
-    """Train a GAN of `kind` ("gan", "dcgan" or "cgan") from scratch; save it to OUT/<kind>.pt and return the path."""
-    from aigc_course.checkpoint import save_checkpoint
-    from aigc_course.data import load_digits
-    from aigc_course.utils import device, seed_everything
+          data: str | None = None, progress: bool = True, resume: Path | str | None = None,
+          save_every: int = 500) -> Path:
+    """Train a GAN of `kind` ("gan", "dcgan" or "cgan"); save it to OUT/<kind>.pt and return the path.
 
+    The checkpoint is rewritten every `save_every` steps with what `resume=PATH` needs to carry on.
+    Runs unchanged under ``torchrun --nproc_per_node N -m aigc_course.cli train KIND`` (data parallel).
+    """
+    from aigc_course.checkpoint import load_checkpoint, save_checkpoint
+    from aigc_course.data import load_digits
+    from aigc_course.utils import seed_everything
+
+    ctx = distributed.setup()
     seed_everything(seed)
-    model = build_model(kind).to(device())
+    model = build_model(kind)
+    state = None
+    if resume is not None:
+        saved, extra = load_checkpoint(resume, with_extra=True)
+        if extra.get("kind", kind) != kind or "resume" not in extra:
+            raise ValueError(f"{resume} is not a resumable checkpoint of a {kind!r} GAN")
+        model.load_state_dict(saved.state_dict())
+        state = extra["resume"]
+    model = model.to(ctx.device)
     recipe = recipe_for(kind)
     if steps is not None:
         recipe = replace(recipe, steps=steps)
+    if state is not None and state["step"] >= recipe.steps:
+        raise ValueError(f"{resume} has already trained {state['step']} of {recipe.steps} steps; "
+                         "pass a larger --steps to train on")
     images, labels = load_digits("train", source=data)
-    history = train_gan(model, images, recipe, labels=labels, seed=seed, progress=progress)
-    return save_checkpoint(Path(out) / f"{kind}.pt", model.cpu(), history=history, steps=recipe.steps,
-                           seed=seed, recipe=str(recipe))
+    path = Path(out) / f"{kind}.pt"
+
+    def save(training_state: dict) -> None:
+        save_checkpoint(path, model, history=training_state["history"], steps=training_state["step"], seed=seed,
+                        recipe=str(recipe), kind=kind, world_size=ctx.world_size, resume=training_state)
+
+    train_gan(model, images, recipe, labels=labels, seed=seed, progress=progress, ctx=ctx, state=state,
+              save=save, save_every=save_every)
+    distributed.teardown(ctx)
+    return path

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aigc_course import distributed
 from aigc_course.losses import bernoulli_log_likelihood, gaussian_kl, reparameterize
 
 LOG_2PI = math.log(2 * math.pi)
@@ -256,35 +257,59 @@ class TrainConfig:
 
 def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, y: torch.Tensor | None = None,
               progress: bool = True, callback: Callable[[int, dict], None] | None = None,
-              every: int = 100) -> dict[str, list[float]]:
+              every: int = 100, ctx: distributed.Context | None = None, state: dict | None = None,
+              save: Callable[[dict], None] | None = None, save_every: int = 0) -> dict[str, list[float]]:
     """Train `model` on grey digits x (N, 1, 28, 28) in [0, 1]; return the per-step history in nats per image.
 
     Each step binarises a fresh random batch, draws one z per image by the reparameterisation
     trick and takes an Adam step on -(log p(x|z) - beta * KL). Encoder and decoder are trained
     together, on this one objective. `callback(step, history)` runs every `every` steps.
+
+    Under torchrun pass `ctx` (``distributed.setup()``): the model becomes a DDP module and each
+    rank trains on its share of every batch; rank 0 alone shows progress and saves.
+    `save(state)` receives the resumable training state every `save_every` steps and at the end;
+    `state` (such a dict) resumes training where it stopped.
     """
     from tqdm.auto import tqdm
 
     g = torch.Generator().manual_seed(config.seed)
     dev = next(model.parameters()).device
+    ctx = ctx or distributed.Context(device=dev)
+    # DDP syncs gradients in `forward`: one call encodes, moves z by the given noise and decodes.
+    encode_decode = distributed.wrap_call(model, _encode_decode, ctx)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = None
     if config.final_lr is not None:
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.final_lr)
     history: dict[str, list[float]] = {"reconstruction": [], "kl": [], "neg_elbo": []}
+    start = 0
+    if state is not None:   # resume: optimiser, schedule, random streams and history as they were at step `start`
+        start, history = state["step"], state["history"]
+        opt.load_state_dict(state["opt"])
+        if sched is not None:
+            sched.load_state_dict(state["sched"])
+        g.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+
+    def training_state(step: int) -> dict:
+        return {"step": step, "opt": opt.state_dict(), "sched": sched.state_dict() if sched is not None else None,
+                "rng": g.get_state(), "torch_rng": torch.get_rng_state(), "history": history}
+
     model.train()
-    bar = tqdm(range(config.steps), desc="training the VAE", disable=not progress, leave=False)
+    bar = tqdm(range(start, config.steps), desc="training the VAE", disable=not (progress and ctx.is_main),
+               leave=False, initial=start, total=config.steps)
     for step in bar:
+        # Draw the global batch and its noise on every rank alike; each rank keeps its share.
         idx = torch.randint(len(x), (config.batch_size,), generator=g)
         xb = x[idx]
         if config.shift:
             dy, dx = torch.randint(-config.shift, config.shift + 1, (2,), generator=g).tolist()
             xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
-        xb = binarize(xb, g).to(dev)
-        yb = None if y is None or not model.config.num_classes else y[idx].to(dev)
-        mu, logvar = model.encode(xb, yb)
-        z = reparameterize(mu, logvar, g if dev.type == "cpu" else None)    # z = mu + sigma * eps
-        reconstruction = -bernoulli_log_likelihood(model.decode(z, yb), xb)   # (B,) nats
+        xb = ctx.shard(binarize(xb, g)).to(dev)
+        yb = None if y is None or not model.config.num_classes else ctx.shard(y[idx]).to(dev)
+        eps = ctx.shard(torch.randn(config.batch_size, model.config.latent_dim, generator=g)).to(dev)
+        logits, mu, logvar = encode_decode(xb, yb, eps)                       # z = mu + sigma * eps
+        reconstruction = -bernoulli_log_likelihood(logits, xb)                # (B,) nats
         kl = gaussian_kl(mu, logvar)                                          # (B,) nats
         beta = config.beta * min(1.0, (step + 1) / config.warmup) if config.warmup else config.beta
         loss = (reconstruction + beta * kl).mean()
@@ -293,15 +318,27 @@ def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, y: torch.Tensor 
         opt.step()
         if sched is not None:
             sched.step()
-        history["reconstruction"].append(reconstruction.mean().item())
-        history["kl"].append(kl.mean().item())
+        rec, kl_mean = distributed.means_over_ranks([reconstruction.mean().item(), kl.mean().item()], ctx)
+        history["reconstruction"].append(rec)
+        history["kl"].append(kl_mean)
         history["neg_elbo"].append(history["reconstruction"][-1] + history["kl"][-1])
+        if save is not None and ctx.is_main and ((save_every and (step + 1) % save_every == 0)
+                                                 or step + 1 == config.steps):
+            save(training_state(step + 1))
         if step % 50 == 0:
             bar.set_postfix(rec=f"{history['reconstruction'][-1]:.1f}", kl=f"{history['kl'][-1]:.1f}")
         if callback is not None and (step % every == 0 or step == config.steps - 1):
             callback(step, history)
     model.eval()
     return history
+
+
+def _encode_decode(model: VAE, x: torch.Tensor, y: torch.Tensor | None,
+                   eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return (logits, mu, logvar) for z = mu + sigma * eps: the reparameterisation trick with given noise."""
+    mu, logvar = model.encode(x, y)
+    z = mu + (0.5 * logvar).exp() * eps
+    return model.decode(z, y), mu, logvar
 
 
 # ----------------------------------------------------------------------------- recipes and the CLI entry
@@ -343,16 +380,41 @@ def recipe(kind: str, steps: int | None = None, seed: int = 0) -> tuple[VAEConfi
 
 
 def train(kind: str = "vae", steps: int | None = None, seed: int = 0, out: str | Path = "runs",
-          data: str | None = None, progress: bool = True) -> Path:
-    """Train the recipe `kind` from scratch on the training digits; save and return OUT/<kind>.pt."""
-    from aigc_course.checkpoint import save_checkpoint
-    from aigc_course.data import load_digits
-    from aigc_course.utils import device, seed_everything
+          data: str | None = None, progress: bool = True, resume: str | Path | None = None,
+          save_every: int = 500) -> Path:
+    """Train the recipe `kind` on the training digits; save and return OUT/<kind>.pt.
 
+    The checkpoint is rewritten every `save_every` steps with what `resume=PATH` needs to carry on.
+    Runs unchanged under ``torchrun --nproc_per_node N -m aigc_course.cli train KIND`` (data parallel).
+    """
+    from aigc_course.checkpoint import load_checkpoint, save_checkpoint
+    from aigc_course.data import load_digits
+    from aigc_course.utils import seed_everything
+
+    ctx = distributed.setup()
     model_config, train_config = recipe(kind, steps, seed)
     x, y = load_digits("train", source=data)
     seed_everything(seed)
-    model = VAE(model_config).to(device())
-    history = train_vae(model, x, train_config, y=y, progress=progress)
-    return save_checkpoint(Path(out) / f"{kind}.pt", model.cpu(), kind=kind, data=data,
-                           train_config=asdict(train_config), history=history)
+    model = VAE(model_config)
+    state = None
+    if resume is not None:
+        saved, extra = load_checkpoint(resume, with_extra=True)
+        if extra.get("kind") != kind or "resume" not in extra:
+            raise ValueError(f"{resume} is not a resumable checkpoint of the {kind!r} VAE")
+        model.load_state_dict(saved.state_dict())
+        state = extra["resume"]
+        if state["step"] >= train_config.steps:
+            raise ValueError(f"{resume} has already trained {state['step']} of {train_config.steps} steps; "
+                             "pass a larger --steps to train on")
+    model = model.to(ctx.device)
+    path = Path(out) / f"{kind}.pt"
+
+    def save(training_state: dict) -> None:
+        save_checkpoint(path, model, kind=kind, data=data, train_config=asdict(train_config),
+                        history=training_state["history"], steps=training_state["step"],
+                        world_size=ctx.world_size, resume=training_state)
+
+    train_vae(model, x, train_config, y=y, progress=progress, ctx=ctx, state=state, save=save,
+              save_every=save_every)
+    distributed.teardown(ctx)
+    return path
