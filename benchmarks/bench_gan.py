@@ -61,6 +61,7 @@ def steps_per_second(kind: str, recipe_name: str, images: torch.Tensor, labels: 
                      probe: int = 50) -> float:
     """Time a short probe run to estimate how many steps fit in the budget."""
     model = build_model(kind)
+    train_gan(model, images, replace(RECIPES[recipe_name], steps=5), labels=labels, progress=False)  # warm-up
     t = CLOCK()
     train_gan(model, images, replace(RECIPES[recipe_name], steps=probe), labels=labels, progress=False)
     return probe / (CLOCK() - t)
