@@ -19,7 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from aigc_course import distributed
-from aigc_course.losses import discriminator_loss, generator_loss_nonsaturating
+from aigc_course.losses import (
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    generator_loss_saturating,
+)
 
 # --------------------------------------------------------------------------- models
 
@@ -200,6 +204,9 @@ class Recipe:
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     real_label: float = 1.0     # < 1: one-sided label smoothing (Salimans et al., 2016)
+    d_lr: float | None = None   # D's own learning rate (None: `lr`); the failure-mode lab raises it
+    g_lr: float | None = None   # G's own learning rate (None: `lr`)
+    g_loss: str = "nonsaturating"   # or "saturating": the minimax term E[log(1 - D(G(z)))]
 
 
 RECIPES: dict[str, Recipe] = {
@@ -257,8 +264,9 @@ def train_gan(model: nn.Module, images: torch.Tensor, recipe: Recipe, labels: to
     conditional = getattr(model.config, "num_classes", 0) > 0
     d_params = [p for n, p in model.named_parameters() if n.startswith(("discriminator", "d_"))]
     g_params = [p for n, p in model.named_parameters() if n.startswith(("generator", "g_"))]
-    opt_d = torch.optim.Adam(d_params, lr=recipe.lr, betas=recipe.betas)
-    opt_g = torch.optim.Adam(g_params, lr=recipe.lr, betas=recipe.betas)
+    opt_d = torch.optim.Adam(d_params, lr=recipe.d_lr or recipe.lr, betas=recipe.betas)
+    opt_g = torch.optim.Adam(g_params, lr=recipe.g_lr or recipe.lr, betas=recipe.betas)
+    g_loss_fn = generator_loss_saturating if recipe.g_loss == "saturating" else generator_loss_nonsaturating
     history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "D(x)": [], "D(G(z))": []}
     start = 0
     if state is not None:   # resume: optimisers, random stream and history as they were at step `start`
@@ -292,9 +300,10 @@ def train_gan(model: nn.Module, images: torch.Tensor, recipe: Recipe, labels: to
 
         # 2. Generator step: push D(G(z)) up. Only G's optimiser steps: D is "frozen" here
         #    (under DDP, no_sync: D's gradients from this step are thrown away, so they need no averaging).
+        #    The saturating loss, an option for the failure-mode lab, minimises E[log(1 - D(G(z)))] instead.
         with distributed.no_sync(discriminate):
             fake_logits = discriminate(fake, y)
-            g_loss = generator_loss_nonsaturating(fake_logits)
+            g_loss = g_loss_fn(fake_logits)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
         opt_g.step()
@@ -365,3 +374,100 @@ def train(kind: str, steps: int | None = None, seed: int = 0, out: Path | str = 
               save=save, save_every=save_every)
     distributed.teardown(ctx)
     return path
+
+
+# --------------------------------------------------------------------------- widgets
+
+
+def grid_png(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
+    """Return PNG bytes of a grid of `images` ((N, 1, 28, 28) in [0, 1]), dark ink on white, upscaled `scale` times."""
+    import io
+
+    from PIL import Image
+
+    from aigc_course.plots import grid_image
+
+    grid = ((1 - grid_image(images, nrow=nrow)) * 255).round().to(torch.uint8).numpy()
+    picture = Image.fromarray(grid, mode="L")
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module | None = None):
+    """Return a widgets.VBox: a "digit" dropdown and a "noise seed" slider draw n samples of a conditional GAN.
+
+    The picture is ``box.image`` (a widgets.Image, PNG bytes); ``box.caption`` (widgets.HTML) says what the
+    `judge` (if given) reads in the samples.
+    """
+    import ipywidgets as widgets
+
+    if not getattr(model.config, "num_classes", 0):
+        raise ValueError("digit_picker needs a conditional model (DCGANConfig(num_classes=10))")
+    digit = widgets.Dropdown(options=list(range(model.config.num_classes)), value=7, description="digit")
+    noise = widgets.IntSlider(value=seed, min=0, max=99, description="noise seed")
+    image = widgets.Image(format="png")
+    caption = widgets.HTML()
+
+    def redraw(change=None) -> None:
+        x = model.sample(n, labels=digit.value, generator=torch.Generator().manual_seed(noise.value)).cpu()
+        image.value = grid_png(x, nrow=n)
+        text = f"{n} samples of the digit <b>{digit.value}</b> (noise seed {noise.value})"
+        if judge is not None:
+            with torch.no_grad():
+                read = judge(x).argmax(1)
+            text += f"; the judge reads {int((read == digit.value).sum())}/{n} of them as {digit.value}"
+        caption.value = text
+
+    digit.observe(redraw, names="value")
+    noise.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox([digit, noise]), image, caption])
+    box.digit, box.noise, box.image, box.caption = digit, noise, image, caption
+    return box
+
+
+def latent_explorer(model: nn.Module, directions: int = 3, seed: int = 7, judge: nn.Module | None = None,
+                    span: float = 6.0):
+    """Return a widgets.VBox: move one sample z + sum_i a_i u_i along `directions` random unit latent directions u_i.
+
+    Sliders "direction 1".. set the a_i in [-span, span]; a "start z" slider picks the starting sample. The picture
+    is ``box.image`` (widgets.Image, PNG bytes); ``box.caption`` (widgets.HTML) gives the judge's reading if given.
+    For a conditional model the label is fixed at 0..9 across a row of ten pictures.
+    """
+    import ipywidgets as widgets
+
+    g = torch.Generator().manual_seed(seed)
+    units = torch.randn(directions, model.z_dim, generator=g)
+    units = units / units.norm(dim=1, keepdim=True)
+    sliders = [widgets.FloatSlider(value=0.0, min=-span, max=span, step=0.5, description=f"direction {i + 1}")
+               for i in range(directions)]
+    start = widgets.IntSlider(value=0, min=0, max=99, description="start z")
+    image = widgets.Image(format="png")
+    caption = widgets.HTML()
+    conditional = getattr(model.config, "num_classes", 0) > 0
+    dev = _device_of(model)
+
+    def redraw(change=None) -> None:
+        z = torch.randn(1, model.z_dim, generator=torch.Generator().manual_seed(start.value))
+        z = z + sum(s.value * u for s, u in zip(sliders, units, strict=True))
+        labels = torch.arange(10, device=dev) if conditional else None
+        z = z.expand(10, -1) if conditional else z
+        with torch.no_grad():
+            x = ((model.generate(z.to(dev), labels) + 1) / 2).cpu()
+        image.value = grid_png(x, nrow=len(x), scale=4 if not conditional else 2)
+        moves = ", ".join(f"{s.value:+.1f}" for s in sliders)
+        text = f"start z {start.value}, steps along the directions: {moves}"
+        if judge is not None and not conditional:
+            with torch.no_grad():
+                p = judge(x).softmax(1)[0]
+            text += f"; the judge reads a <b>{int(p.argmax())}</b> (confidence {p.max():.2f})"
+        caption.value = text
+
+    for w in (*sliders, start):
+        w.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([start, *sliders, image, caption])
+    box.sliders, box.start, box.image, box.caption = sliders, start, image, caption
+    return box

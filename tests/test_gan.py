@@ -18,9 +18,16 @@ from aigc_course.gan import (
     TutorialDCGAN,
     TutorialDCGANConfig,
     build_model,
+    digit_picker,
+    grid_png,
+    latent_explorer,
     train_gan,
 )
-from aigc_course.losses import discriminator_loss, generator_loss_nonsaturating
+from aigc_course.losses import (
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    generator_loss_saturating,
+)
 
 KINDS = ["gan", "dcgan", "cgan", "tutorial"]
 
@@ -158,3 +165,68 @@ def test_judge_ranks_real_above_noise_above_one_repeated_digit():
     r, n, c = (judge_report(x) for x in (real, noise, collapse))
     assert r.frechet < n.frechet and r.frechet < c.frechet
     assert r.coverage == 10 and c.coverage == 1
+
+
+def _g_grad_norm(model, loss_fn, fake_logit_shift):
+    """Gradient norm reaching G's last layer when D calls every fake clearly fake (logit shifted down)."""
+    z = torch.randn(16, model.z_dim, generator=torch.Generator().manual_seed(0))
+    logits = model.discriminate(model.generate(z)) + fake_logit_shift
+    model.zero_grad()
+    loss_fn(logits).backward()
+    return model.generator[2].weight.grad.norm().item()
+
+
+def test_saturating_loss_starves_g_of_gradient_when_d_wins():
+    model = build_model("gan")
+    # D(G(z)) ~ sigmoid(-8) ~ 3e-4: the minimax term is flat there, the non-saturating one is steep.
+    sat = _g_grad_norm(model, generator_loss_saturating, -8.0)
+    nonsat = _g_grad_norm(model, generator_loss_nonsaturating, -8.0)
+    assert sat < nonsat / 100
+
+
+def test_recipe_can_give_d_and_g_their_own_learning_rates_and_the_saturating_loss():
+    seed_everything(0)
+    x = torch.rand(64, 1, 28, 28)
+    base = replace(RECIPES["course"], steps=3, batch_size=8)
+    runs = {}
+    for name, recipe in {"base": base, "d_lr": replace(base, d_lr=2e-3), "sat": replace(base, g_loss="saturating")}.items():
+        seed_everything(0)
+        runs[name] = train_gan(build_model("gan"), x, recipe, progress=False)["g_loss"]
+    assert runs["d_lr"][1:] != runs["base"][1:]          # step 1 is the same; D's larger step shows from step 2
+    assert all(v <= 0 for v in runs["sat"])               # E[log(1 - D(G(z)))] is never positive
+
+
+def test_grid_png_is_a_png_of_the_tiled_size():
+    import io
+
+    from PIL import Image
+
+    png = grid_png(torch.rand(6, 1, 28, 28), nrow=3, scale=2)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = Image.open(io.BytesIO(png))
+    assert picture.size == (2 * (3 * 30 + 2), 2 * (2 * 30 + 2))
+
+
+def test_digit_picker_redraws_when_the_digit_changes():
+    seed_everything(0)
+    box = digit_picker(build_model("cgan").eval(), n=4)
+    assert {w.description for w in box.children[0].children} == {"digit", "noise seed"}
+    before = box.image.value
+    box.digit.value = 3
+    assert box.image.value != before and "<b>3</b>" in box.caption.value
+    with pytest.raises(ValueError):
+        digit_picker(build_model("dcgan"))
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "cgan"])
+def test_latent_explorer_moves_the_picture_with_each_slider(kind):
+    seed_everything(0)
+    box = latent_explorer(build_model(kind).eval(), directions=2)
+    assert [s.description for s in box.sliders] == ["direction 1", "direction 2"]
+    seen = {box.image.value}
+    for slider in box.sliders:
+        slider.value = 4.0
+        seen.add(box.image.value)
+    box.start.value = 5
+    seen.add(box.image.value)
+    assert len(seen) == 4
