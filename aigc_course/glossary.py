@@ -21,6 +21,13 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("diffusion model", "扩散模型", "a model that learns to reverse a gradual noising process"),
     ("loss function", "损失函数", "the quantity training minimises"),
     ("sample", "样本", "one draw from a (model) distribution"),
+    ("digital art", "数字艺术创作", "pictures, music or animation made with generative models as a tool"),
+    ("data privacy", "数据隐私保护", "keeping facts about the people in a data set from leaking out"),
+    ("synthetic data", "合成数据", "data drawn from a generative model instead of collected"),
+    ("memorisation", "记忆", "a model reproducing (near-)copies of its training examples"),
+    ("differential privacy", "差分隐私", "a guarantee that any one record barely changes what a model can reveal"),
+    ("automated programming", "自动化编程", "generating source code with a model"),
+    ("augmented reality / virtual reality (AR/VR)", "增强现实与虚拟现实", "overlaying or replacing what a person sees"),
 )
 
 
