@@ -27,6 +27,13 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("KL divergence", "KL散度", "E_q[log q - log p], how far q is from p: never negative, zero only when q = p"),
     ("evidence lower bound (ELBO)", "证据下界", "expected reconstruction log-likelihood minus the KL to the prior: a lower bound on log p(x)"),
     ("reparameterisation trick", "重参数化技巧", "writing z = mu + sigma * eps so gradients flow through the sample"),
+    ("digital art", "数字艺术创作", "pictures, music or animation made with generative models as a tool"),
+    ("data privacy", "数据隐私保护", "keeping facts about the people in a data set from leaking out"),
+    ("synthetic data", "合成数据", "data drawn from a generative model instead of collected"),
+    ("memorisation", "记忆", "a model reproducing (near-)copies of its training examples"),
+    ("differential privacy", "差分隐私", "a guarantee that any one record barely changes what a model can reveal"),
+    ("automated programming", "自动化编程", "generating source code with a model"),
+    ("augmented reality / virtual reality (AR/VR)", "增强现实与虚拟现实", "overlaying or replacing what a person sees"),
 )
 
 

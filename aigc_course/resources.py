@@ -1,0 +1,120 @@
+"""Tools and resources (article section 8) with checked citations, and the article's citation errors.
+
+Each entry gives authors, year, title and venue as published. `ARTICLE_ERRATA` lists what the
+article's section 8 got wrong and the correction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reference:
+    key: str
+    authors: str
+    year: int
+    title: str
+    venue: str
+    link: str          # arXiv id, DOI or URL
+    topic: str         # where the course uses it
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("goodfellow2016book", "Ian Goodfellow, Yoshua Bengio, Aaron Courville", 2016, "Deep Learning",
+              "MIT Press (book)", "https://www.deeplearningbook.org", "foundations"),
+    Reference("goodfellow2014gan", "Ian Goodfellow, Jean Pouget-Abadie, Mehdi Mirza, Bing Xu, David Warde-Farley, "
+              "Sherjil Ozair, Aaron Courville, Yoshua Bengio", 2014, "Generative Adversarial Nets",
+              "NeurIPS (NIPS) 2014", "arXiv:1406.2661", "GAN (chapters 03-05)"),
+    Reference("goodfellow2016tutorial", "Ian Goodfellow", 2016, "NIPS 2016 Tutorial: Generative Adversarial Networks",
+              "arXiv preprint", "arXiv:1701.00160", "GAN (chapter 05)"),
+    Reference("radford2015dcgan", "Alec Radford, Luke Metz, Soumith Chintala", 2015,
+              "Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks",
+              "ICLR 2016 (arXiv 2015)", "arXiv:1511.06434", "DCGAN (chapter 05)"),
+    Reference("salimans2016improved", "Tim Salimans, Ian Goodfellow, Wojciech Zaremba, Vicki Cheung, Alec Radford, "
+              "Xi Chen", 2016, "Improved Techniques for Training GANs", "NeurIPS (NIPS) 2016", "arXiv:1606.03498",
+              "GAN training (chapter 05)"),
+    Reference("kingma2013vae", "Diederik P. Kingma, Max Welling", 2013, "Auto-Encoding Variational Bayes",
+              "ICLR 2014 (arXiv 2013)", "arXiv:1312.6114", "VAE (chapters 03, 04, 06)"),
+    Reference("burda2015iwae", "Yuri Burda, Roger Grosse, Ruslan Salakhutdinov", 2015, "Importance Weighted Autoencoders",
+              "ICLR 2016 (arXiv 2015)", "arXiv:1509.00519", "VAE likelihoods (chapter 06)"),
+    Reference("sohn2015cvae", "Kihyuk Sohn, Honglak Lee, Xinchen Yan", 2015,
+              "Learning Structured Output Representation using Deep Conditional Generative Models",
+              "NeurIPS (NIPS) 2015", "https://papers.nips.cc/paper/5775", "conditional VAE (chapters 06, 08)"),
+    Reference("mirza2014cgan", "Mehdi Mirza, Simon Osindero", 2014, "Conditional Generative Adversarial Nets",
+              "arXiv preprint", "arXiv:1411.1784", "conditional GAN (chapter 05)"),
+    Reference("white2016sampling", "Tom White", 2016, "Sampling Generative Networks", "arXiv preprint",
+              "arXiv:1609.04468", "latent walks with slerp (chapter 08)"),
+    Reference("esteban2017tstr", "Cristóbal Esteban, Stephanie L. Hyland, Gunnar Rätsch", 2017,
+              "Real-valued (Medical) Time Series Generation with Recurrent Conditional GANs", "arXiv preprint",
+              "arXiv:1706.02633", "TSTR (chapter 08)"),
+    Reference("dwork2006dp", "Cynthia Dwork, Frank McSherry, Kobbi Nissim, Adam Smith", 2006,
+              "Calibrating Noise to Sensitivity in Private Data Analysis", "TCC 2006",
+              "doi:10.1007/11681878_14", "differential privacy (chapter 08)"),
+    Reference("shokri2017mia", "Reza Shokri, Marco Stronati, Congzheng Song, Vitaly Shmatikov", 2017,
+              "Membership Inference Attacks Against Machine Learning Models", "IEEE S&P 2017",
+              "arXiv:1610.05820", "privacy attacks (chapter 08)"),
+    Reference("carlini2023extracting", "Nicholas Carlini, Jamie Hayes, Milad Nasr, Matthew Jagielski, Vikash Sehwag, "
+              "Florian Tramèr, Borja Balle, Daphne Ippolito, Eric Wallace", 2023,
+              "Extracting Training Data from Diffusion Models", "USENIX Security 2023", "arXiv:2301.13188",
+              "memorisation (chapter 08)"),
+    Reference("chen2021codex", "Mark Chen, Jerry Tworek, Heewoo Jun, Qiming Yuan, et al.", 2021,
+              "Evaluating Large Language Models Trained on Code", "arXiv preprint", "arXiv:2107.03374",
+              "code generation (chapter 08)"),
+    Reference("mildenhall2020nerf", "Ben Mildenhall, Pratul P. Srinivasan, Matthew Tancik, Jonathan T. Barron, "
+              "Ravi Ramamoorthi, Ren Ng", 2020, "NeRF: Representing Scenes as Neural Radiance Fields for View Synthesis",
+              "ECCV 2020", "arXiv:2003.08934", "AR/VR (chapter 08)"),
+    Reference("poole2022dreamfusion", "Ben Poole, Ajay Jain, Jonathan T. Barron, Ben Mildenhall", 2022,
+              "DreamFusion: Text-to-3D using 2D Diffusion", "ICLR 2023 (arXiv 2022)", "arXiv:2209.14988",
+              "AR/VR (chapter 08)"),
+    Reference("paszke2019pytorch", "Adam Paszke, Sam Gross, Francisco Massa, Adam Lerer, et al.", 2019,
+              "PyTorch: An Imperative Style, High-Performance Deep Learning Library", "NeurIPS 2019",
+              "arXiv:1912.01703", "tools: the course's framework"),
+    Reference("abadi2016tensorflow", "Martín Abadi, Paul Barham, Jianmin Chen, Zhifeng Chen, et al.", 2016,
+              "TensorFlow: A System for Large-Scale Machine Learning", "OSDI 2016", "arXiv:1605.08695", "tools"),
+    Reference("chollet2015keras", "François Chollet and others", 2015, "Keras", "software, https://keras.io",
+              "https://github.com/keras-team/keras", "tools: the article's code"),
+)
+
+
+ARTICLE_ERRATA: tuple[tuple[str, str], ...] = (
+    ("8.3: “Improved Techniques for Training GANs” (Sourav Dutta et al., 2019)",
+     "Tim Salimans, Ian Goodfellow, Wojciech Zaremba, Vicki Cheung, Alec Radford, Xi Chen, NeurIPS 2016 "
+     "(arXiv:1606.03498)."),
+    ("8.3: “Generative Adversarial Networks” (Goodfellow et al., 2014)",
+     "The NeurIPS 2014 paper is titled “Generative Adversarial Nets” (arXiv:1406.2661); the year and authors are right."),
+    ("8.2: Keras is “a simple deep learning library based on TensorFlow and Theano”",
+     "Theano's development ended in 2017 and multi-backend Keras 2.3 (2019) was its last release with a Theano "
+     "backend; Keras 3 (2023) runs on JAX, TensorFlow or PyTorch."),
+    ("8.1: a book 《生成对抗网络》 by Ian Goodfellow",
+     "We found no such book; Goodfellow's own long-form treatment is the NIPS 2016 tutorial (arXiv:1701.00160)."),
+    ("8.1: 《自然语言处理与深度学习》 (Xu et al.)",
+     "Too vague to identify (no full authors, year or publisher); we list no replacement under that name."),
+)
+
+
+def get(key: str) -> Reference:
+    """Return the reference with this key (KeyError if absent)."""
+    for ref in REFERENCES:
+        if ref.key == key:
+            return ref
+    raise KeyError(key)
+
+
+def cite(key: str) -> str:
+    """Return a one-line citation: 'Authors (year). Title. Venue. link'."""
+    r = get(key)
+    return f"{r.authors} ({r.year}). *{r.title}*. {r.venue}. {r.link}"
+
+
+def references_markdown(topic: str | None = None) -> str:
+    """Return the references (those whose topic contains `topic`, or all) as a Markdown table."""
+    rows = [r for r in REFERENCES if topic is None or topic in r.topic]
+    lines = ["| reference | venue | link | used for |", "|---|---|---|---|"]
+    lines += [f"| {r.authors} ({r.year}). *{r.title}* | {r.venue} | {r.link} | {r.topic} |" for r in rows]
+    return "\n".join(lines)
+
+
+def errata_markdown() -> str:
+    """Return the article's section-8 errors as Markdown 'The article says ... In fact ...' boxes."""
+    return "\n\n".join(f"> **The article says** {said} **In fact** {fact}" for said, fact in ARTICLE_ERRATA)
