@@ -21,6 +21,8 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("diffusion model", "扩散模型", "a model that learns to reverse a gradual noising process"),
     ("loss function", "损失函数", "the quantity training minimises"),
     ("sample", "样本", "one draw from a (model) distribution"),
+    ("mode collapse", "模式崩塌", "a generator that draws only a few of the data's modes (clusters)"),
+    ("reparameterisation trick", "重参数化技巧", "z = mu + sigma * eps: a sample the gradient can flow through"),
 )
 
 
