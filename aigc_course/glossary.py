@@ -34,6 +34,7 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("differential privacy", "差分隐私", "a guarantee that any one record barely changes what a model can reveal"),
     ("automated programming", "自动化编程", "generating source code with a model"),
     ("augmented reality / virtual reality (AR/VR)", "增强现实与虚拟现实", "overlaying or replacing what a person sees"),
+    ("mode collapse", "模式崩塌", "a generator that draws only a few of the data's modes (clusters)"),
 )
 
 

@@ -49,6 +49,7 @@ class ToyGANConfig:
     lr_d: float = 1e-3
     lr_g: float = 1e-3
     d_steps: int = 1            # k: discriminator updates per generator update
+    g_steps: int = 1            # generator updates per iteration (> 1: G outruns D, a recipe for mode collapse)
     g_loss: str = "nonsaturating"  # or "saturating"
     seed: int = 0
 
@@ -116,11 +117,12 @@ def train_toy_gan(config: ToyGANConfig | None = None, snapshot_at: tuple[int, ..
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-        # Step 2: one generator update through D (only G's optimiser steps).
-        loss_g = g_objective(model.d_logits(model.generator(model.noise(config.batch_size, g))))
-        opt_g.zero_grad()
-        loss_g.backward()
-        opt_g.step()
+        # Step 2: a generator update through D (only G's optimiser steps); g_steps of them per iteration.
+        for _ in range(config.g_steps):
+            loss_g = g_objective(model.d_logits(model.generator(model.noise(config.batch_size, g))))
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
         if step % 50 == 0 or step == config.steps:
             history.steps.append(step)
             history.d_loss.append(loss_d.item())

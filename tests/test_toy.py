@@ -86,3 +86,17 @@ def test_vae_trains_encoder_and_decoder_jointly_and_its_elbo_rises(seed):
                                                         getattr(initial, part).parameters(), strict=True)]
         assert all(moved), part
     assert model.sample(5).shape == (5, 2)
+
+
+def test_g_steps_and_d_steps_set_how_many_updates_each_network_gets(monkeypatch):
+    calls = {"d": 0, "g": 0}
+    original_step = torch.optim.Adam.step
+
+    def counting_step(self, *args, **kwargs):
+        calls["g" if self.param_groups[0]["lr"] == 0.002 else "d"] += 1
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", counting_step)
+    train_toy_gan(ToyGANConfig(hidden=8, batch_size=16, steps=4, d_steps=2, g_steps=3, lr_g=0.002),
+                  progress=False, n_data=100)
+    assert calls == {"d": 8, "g": 12}
