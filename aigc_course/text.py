@@ -136,18 +136,26 @@ def bits_per_char(model: CharModel, ids: torch.Tensor, length: int = 128, max_ch
 
 def train_char_model(model: CharModel, ids: torch.Tensor, steps: int, held_out: torch.Tensor | None = None,
                      batch_size: int = 32, length: int = 64, lr: float = 3e-3, eval_every: int = 25,
-                     seed: int = 0, progress: bool = True) -> dict[str, list[float]]:
-    """Train `model` on random windows of `ids` for `steps` Adam steps; return {"step", "held_out_bpc"} history."""
+                     seed: int = 0, progress: bool = True, final_lr: float | None = None,
+                     eval_length: int = 128) -> dict[str, list[float]]:
+    """Train `model` on random windows of `ids` for `steps` Adam steps; return {"step", "held_out_bpc"} history.
+
+    final_lr: None keeps the rate constant; a number decays it from `lr` to `final_lr` along a cosine.
+    eval_length: the held-out text is scored in windows of this many characters (longer: less cold-start loss).
+    """
     from tqdm.auto import tqdm
 
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = None
+    if final_lr is not None:
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
     history: dict[str, list[float]] = {"step": [], "held_out_bpc": []}
 
     def record(step: int) -> None:
         if held_out is not None:
             history["step"].append(step)
-            history["held_out_bpc"].append(bits_per_char(model, held_out))
+            history["held_out_bpc"].append(bits_per_char(model, held_out, length=eval_length))
 
     record(0)
     model.train()
@@ -159,6 +167,158 @@ def train_char_model(model: CharModel, ids: torch.Tensor, steps: int, held_out: 
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         if step % eval_every == 0 or step == steps:
             record(step)
     return history
+
+
+# ----------------------------------------------------------------------------- n-gram baselines
+
+
+class NGramModel:
+    """A character n-gram model with add-k smoothing: P(c | previous n-1 characters) = (count + k) / (total + k V).
+
+    n=1 is the unigram model (character frequencies, no context). Text is read through the vocabulary,
+    so characters it does not know count as its unknown character, as they do for the GRU.
+    """
+
+    def __init__(self, vocab: Vocabulary, n: int = 5, k: float = 0.01):
+        if n < 1 or k <= 0:
+            raise ValueError(f"need n >= 1 and k > 0, got n={n}, k={k}")
+        self.vocab, self.n, self.k = vocab, n, k
+        self.counts: dict[str, dict[str, int]] = {}   # context -> {next character: count}
+        self.totals: dict[str, int] = {}               # context -> count
+
+    def _padded(self, text: str) -> str:
+        return "\0" * (self.n - 1) + self.vocab.decode(self.vocab.encode(text))
+
+    def fit(self, text: str) -> NGramModel:
+        """Count every (n-1 characters, next character) pair of `text`; return self."""
+        from collections import Counter
+
+        t = self._padded(text)
+        m = self.n - 1
+        pairs = Counter(t[i - m:i + 1] for i in range(m, len(t)))
+        for gram, c in pairs.items():
+            self.counts.setdefault(gram[:m], {})[gram[m]] = c
+            self.totals[gram[:m]] = self.totals.get(gram[:m], 0) + c
+        return self
+
+    def prob(self, context: str, char: str) -> float:
+        """Return P(char | the last n-1 characters of context), a probability in (0, 1)."""
+        padded = "\0" * (self.n - 1) + context
+        ctx = padded[len(padded) - (self.n - 1):]
+        seen = self.counts.get(ctx, {})
+        return (seen.get(char, 0) + self.k) / (self.totals.get(ctx, 0) + self.k * len(self.vocab))
+
+    def bits_per_char(self, text: str) -> float:
+        """Return the mean of -log2 P(next character | context) over `text`, in bits per character."""
+        t = self._padded(text)
+        m, v = self.n - 1, self.k * len(self.vocab)
+        total = 0.0
+        for i in range(m, len(t)):
+            ctx = t[i - m:i]
+            total -= math.log2((self.counts.get(ctx, {}).get(t[i], 0) + self.k) / (self.totals.get(ctx, 0) + v))
+        return total / (len(t) - m)
+
+
+def choose_ngram(vocab: Vocabulary, text: str, orders: tuple[int, ...] = (3, 4, 5),
+                 ks: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0),
+                 validation_fraction: float = 0.1) -> tuple[int, float, dict[tuple[int, float], float]]:
+    """Pick the n-gram order and add-k by bits per char on the last part of `text`: return (n, k, {(n, k): bpc})."""
+    fit_part, check_part = split_text(text, validation_fraction)
+    scores = {}
+    for n in orders:
+        model = NGramModel(vocab, n, 1.0).fit(fit_part)
+        for k in ks:
+            model.k = k
+            scores[(n, k)] = model.bits_per_char(check_part)
+    n, k = min(scores, key=scores.get)
+    return n, k, scores
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """Return next-character logits (..., V) divided by `temperature`, with -inf outside the top-k / top-p set.
+
+    temperature <= 0 means greedy: only the most likely character survives.
+    top_k = 0 and top_p = 1.0 switch those filters off.
+    """
+    if temperature <= 0:
+        top_k, temperature = 1, 1.0
+    logits = logits / temperature
+    if top_k > 0:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        probs = F.softmax(sorted_logits, dim=-1)
+        # keep the smallest set of most likely characters whose total probability reaches top_p
+        drop_sorted = probs.cumsum(-1) - probs >= top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+@torch.no_grad()
+def generate(model: CharModel, vocab: Vocabulary, prompt: str = "The ", length: int = 200, temperature: float = 1.0,
+             top_k: int = 0, top_p: float = 1.0, seed: int = 0) -> str:
+    """Return `prompt` continued by `length` characters drawn with temperature / top-k / top-p (same seed, same text)."""
+    generator = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    x = vocab.encode(prompt or "\n").unsqueeze(0)
+    h = None
+    out = []
+    for _ in range(length):
+        y, h = model.rnn(model.embed(x), h)
+        logits = filter_logits(model.head(y[0, -1]), temperature, top_k, top_p)
+        nxt = torch.multinomial(F.softmax(logits, dim=-1), 1, generator=generator)
+        out.append(vocab.chars[int(nxt)])
+        x = nxt.view(1, 1)
+    model.train(was_training)
+    return prompt + "".join(out)
+
+
+def distinct_ngrams(text: str, n: int = 4) -> float:
+    """Return the share of distinct character n-grams among all n-grams of `text` (1.0: no n-gram repeats)."""
+    grams = [text[i:i + n] for i in range(len(text) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def sampler_widget(model: CharModel, vocab: Vocabulary, prompt: str = "The ", length: int = 300, seed: int = 0):
+    """Return an ipywidgets VBox: prompt, temperature, top-k, top-p and seed controls, a Generate button, the text.
+
+    The text (a widgets.HTML, ``box.output``) updates whenever a control changes; the same settings
+    and seed always give the same text.
+    """
+    import html
+
+    import ipywidgets as widgets
+
+    prompt_box = widgets.Text(value=prompt, description="prompt")
+    temperature = widgets.FloatSlider(value=0.8, min=0.0, max=2.0, step=0.05, description="temperature")
+    top_k = widgets.IntSlider(value=0, min=0, max=len(vocab), description="top-k (0=off)")
+    top_p = widgets.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top-p")
+    seed_box = widgets.IntText(value=seed, description="seed")
+    button = widgets.Button(description="Generate")
+    output = widgets.HTML()
+
+    def refresh(*_):
+        text = generate(model, vocab, prompt_box.value, length, temperature.value, top_k.value, top_p.value,
+                        seed_box.value)
+        share = distinct_ngrams(text[len(prompt_box.value):], 4)
+        output.value = (f"<pre style='white-space: pre-wrap'>{html.escape(text)}</pre>"
+                        f"<p>distinct 4-gram share: {share:.2f}</p>")
+
+    for control in (prompt_box, temperature, top_k, top_p, seed_box):
+        control.observe(refresh, names="value")
+    button.on_click(refresh)
+    refresh()
+    box = widgets.VBox([prompt_box, temperature, top_k, top_p, seed_box, button, output])
+    box.output = output
+    return box

@@ -19,12 +19,14 @@ def moving_digits(digits: torch.Tensor, n_clips: int, frames: int = 12, size: in
                   seed: int = 0) -> torch.Tensor:
     """Return clips (n_clips, frames, 1, size, size) in [0, 1] of one real digit bouncing in a box.
 
-    digits: (N, 1, 28, 28) in [0, 1], the pool the clips draw from (use the test split for test clips).
+    digits: (N, 1, d, d) in [0, 1], the pool the clips draw from (use the test split for test clips);
+    d is 28 for the course's digits, 14 for digits shrunk with `shrink_digits`.
     """
-    if size < 28:
-        raise ValueError(f"size must be at least 28 (a digit is 28 x 28), got {size}")
+    d = digits.shape[-1]
+    if size < d:
+        raise ValueError(f"size must be at least {d} (a digit is {d} x {d}), got {size}")
     g = torch.Generator().manual_seed(seed)
-    span = size - 28
+    span = size - d
     which = torch.randint(len(digits), (n_clips,), generator=g)
     pos = torch.rand(n_clips, 2, generator=g) * span
     speed = 1.5 + 1.5 * torch.rand(n_clips, generator=g)  # 1.5 to 3 pixels per frame
@@ -34,12 +36,17 @@ def moving_digits(digits: torch.Tensor, n_clips: int, frames: int = 12, size: in
     for t in range(frames):
         for i in range(n_clips):
             r, c = pos[i].round().long().tolist()
-            clips[i, t, :, r:r + 28, c:c + 28] = digits[which[i]]
+            clips[i, t, :, r:r + d, c:c + d] = digits[which[i]]
         pos = pos + vel
         low, high = pos < 0, pos > span  # bounce: reflect the position and flip the velocity
         pos = torch.where(low, -pos, torch.where(high, 2 * span - pos, pos))
         vel = torch.where(low | high, -vel, vel)
     return clips
+
+
+def shrink_digits(digits: torch.Tensor, factor: int = 2) -> torch.Tensor:
+    """Return digits (N, 1, 28, 28) shrunk by `factor` (average pooling): (N, 1, 28 // factor, 28 // factor) in [0, 1]."""
+    return F.avg_pool2d(digits, factor)
 
 
 @dataclass

@@ -42,3 +42,73 @@ def test_untrained_model_is_near_uniform_and_training_lowers_bits_per_char():
     history = train_char_model(model, ids, steps=60, held_out=ids, eval_every=30, progress=False)
     assert history["held_out_bpc"][-1] < start - 1.0
     assert len(model.sample(vocab, "def ", length=20, generator=torch.Generator().manual_seed(0))) == 24
+
+
+# ----------------------------------------------------------------------------- baselines, sampling, widget
+import math  # noqa: E402
+
+from aigc_course.text import (  # noqa: E402
+    NGramModel,
+    distinct_ngrams,
+    filter_logits,
+    generate,
+    sampler_widget,
+)
+
+
+def test_bits_per_char_of_a_uniform_model_is_log2_of_the_vocabulary():
+    vocab = Vocabulary("abc")
+    model = CharModel(CharModelConfig(len(vocab), embed_dim=4, hidden_dim=8))
+    torch.nn.init.zeros_(model.head.weight)
+    torch.nn.init.zeros_(model.head.bias)
+    ids = vocab.encode("hello world, " * 40)
+    assert abs(bits_per_char(model, ids, length=16) - math.log2(len(vocab))) < 1e-5
+    # an n-gram model that has seen nothing is uniform too
+    assert abs(NGramModel(vocab, 3, 0.5).bits_per_char("hello") - math.log2(len(vocab))) < 1e-9
+
+
+def test_ngram_probabilities_are_add_k_counts():
+    vocab = Vocabulary("ab")
+    model = NGramModel(vocab, 2, k=1.0).fit("abab")
+    # contexts: "\0"->a, a->b, b->a, a->b: P(b | a) = (2 + 1) / (2 + V)
+    assert math.isclose(model.prob("a", "b"), 3 / (2 + len(vocab)))
+    assert math.isclose(model.prob("xa", "b"), model.prob("a", "b"))
+    total = sum(model.prob("a", c) for c in vocab.chars)
+    assert math.isclose(total, 1.0)
+
+
+def test_bigram_beats_unigram_on_repetitive_text():
+    text = "abcabcabcabc" * 20
+    vocab = Vocabulary(text)
+    assert NGramModel(vocab, 2, 0.01).fit(text).bits_per_char(text) < NGramModel(vocab, 1, 0.01).fit(text).bits_per_char(text) - 1
+
+
+def test_filters_keep_the_right_characters():
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05]))
+    kept = lambda out: torch.isfinite(out).nonzero().flatten().tolist()  # noqa: E731
+    assert kept(filter_logits(logits, top_k=2)) == [0, 1]
+    assert kept(filter_logits(logits, top_p=0.5)) == [0]
+    assert kept(filter_logits(logits, top_p=0.7)) == [0, 1]
+    assert kept(filter_logits(logits, top_p=0.95)) == [0, 1, 2]
+    assert kept(filter_logits(logits, temperature=0)) == [0]
+    sharp = torch.softmax(filter_logits(logits, temperature=0.5), -1)
+    assert sharp[0] > 0.5  # a low temperature sharpens
+
+
+def test_distinct_ngram_share():
+    assert distinct_ngrams("aaaaaa", 2) == 1 / 5
+    assert distinct_ngrams("abcdef", 2) == 1.0
+
+
+def test_generation_is_deterministic_given_a_seed_and_the_widget_follows_its_controls():
+    vocab = Vocabulary("abc")
+    torch.manual_seed(0)
+    model = CharModel(CharModelConfig(len(vocab), embed_dim=4, hidden_dim=8))
+    a = generate(model, vocab, "ab", 30, temperature=1.0, seed=1)
+    assert a == generate(model, vocab, "ab", 30, temperature=1.0, seed=1) and len(a) == 32
+    box = sampler_widget(model, vocab, prompt="ab", length=30)
+    before = box.output.value
+    box.children[1].value = 0.0
+    assert box.output.value != before
+    box.children[1].value = 0.8
+    assert box.output.value == before

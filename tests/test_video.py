@@ -54,3 +54,16 @@ def test_training_lowers_the_next_frame_loss():
     _, losses = train_next_frame(clips, NextFrameConfig(channels=4, size=32), steps=40, batch_size=8,
                                  progress=False)
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+
+
+def test_shrunk_digits_make_smaller_clips():
+    from aigc_course.video import shrink_digits
+
+    small = shrink_digits(_digits(3))
+    assert small.shape == (3, 1, 14, 14)
+    clips = moving_digits(small, n_clips=2, frames=5, size=24, seed=0)
+    assert clips.shape == (2, 5, 1, 24, 24)
+    ink = clips.sum(dim=(2, 3, 4))
+    assert torch.allclose(ink, ink[:, :1].expand(-1, 5))  # the whole digit stays inside the box in every frame
+    with pytest.raises(ValueError, match="at least 14"):
+        moving_digits(small, 1, size=10)
