@@ -418,3 +418,93 @@ def train(kind: str = "vae", steps: int | None = None, seed: int = 0, out: str |
               save_every=save_every)
     distributed.teardown(ctx)
     return path
+
+
+# ----------------------------------------------------------------------------- widgets
+
+
+def grid_png(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
+    """Return PNG bytes of a grid of digits ((N, 1, 28, 28) in [0, 1]), ink dark on white, each pixel `scale` x `scale`."""
+    import io
+
+    import matplotlib.image
+
+    from aigc_course.plots import grid_image
+
+    grid = grid_image(images, nrow).repeat_interleave(scale, 0).repeat_interleave(scale, 1)
+    buffer = io.BytesIO()
+    matplotlib.image.imsave(buffer, grid.numpy(), cmap="gray_r", vmin=0, vmax=1, format="png")
+    return buffer.getvalue()
+
+
+@torch.no_grad()
+def beta_explorer(models: dict[float, VAE], x: torch.Tensor, n: int = 10, seed: int = 0):
+    """Return a widgets.VBox: a "beta" slider over `models`, a caption (rate, distortion) and a picture.
+
+    The picture (a widgets.Image) shows, for the chosen beta, n binary digits x (N >= n, 1, 28, 28), their
+    reconstructions (decoded encoder means) and n samples from the prior; rate and distortion are
+    measured on all of x, in nats per image.
+    """
+    import ipywidgets as widgets
+
+    betas = sorted(models)
+    pictures, captions = {}, {}
+    g = torch.Generator().manual_seed(seed)
+    for beta in betas:
+        model = models[beta].eval()
+        logits, mu, logvar = model(x, generator=g)
+        rate, distortion = gaussian_kl(mu, logvar).mean().item(), -bernoulli_log_likelihood(logits, x).mean().item()
+        reconstructions = torch.sigmoid(model.decode(mu[:n]))
+        samples = model.sample(n, generator=torch.Generator().manual_seed(seed))
+        pictures[beta] = grid_png(torch.cat([x[:n], reconstructions, samples]), nrow=n)
+        captions[beta] = (f"<b>beta = {beta:g}</b>: rate (KL) {rate:.1f} nats, distortion {distortion:.1f} nats, "
+                          f"-ELBO {rate + distortion:.1f} nats per image<br>"
+                          "rows: held-out digits, their reconstructions, samples from the prior")
+    slider = widgets.SelectionSlider(options=betas, value=1.0 if 1.0 in betas else betas[0], description="beta",
+                                     continuous_update=False)
+    caption = widgets.HTML()
+    picture = widgets.Image(format="png")
+
+    def show(change=None) -> None:
+        caption.value, picture.value = captions[slider.value], pictures[slider.value]
+
+    slider.observe(show, names="value")
+    show()
+    return widgets.VBox([slider, caption, picture])
+
+
+@torch.no_grad()
+def interpolation_explorer(model: VAE, x_a: torch.Tensor, x_b: torch.Tensor, y: int | None = None, steps: int = 10):
+    """Return a widgets.VBox: a slider "t" in [0, 1], a caption and a picture of the decoded point (1 - t) z_a + t z_b.
+
+    x_a and x_b are single digits (1, 28, 28) or (1, 1, 28, 28) in [0, 1]; z_a, z_b are their encoder means.
+    The picture (a widgets.Image) shows x_a, the decoded path in `steps` points with the chosen point
+    enlarged beside it, and x_b. A conditional VAE needs the digit `y` used for both encodings and the path.
+    """
+    import ipywidgets as widgets
+
+    model = model.eval()
+    x_a, x_b = x_a.reshape(1, 1, 28, 28), x_b.reshape(1, 1, 28, 28)
+    label = None if y is None else torch.tensor([y])
+    z_a, z_b = model.encode(x_a, label)[0], model.encode(x_b, label)[0]
+
+    def decode_at(t: torch.Tensor) -> torch.Tensor:
+        yy = None if label is None else label.repeat(len(t))
+        return torch.sigmoid(model.decode((1 - t) * z_a + t * z_b, yy))
+
+    path_png = grid_png(torch.cat([x_a, decode_at(torch.linspace(0, 1, steps)[:, None]), x_b]), nrow=steps + 2, scale=2)
+    slider = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t", continuous_update=False,
+                                 readout_format=".2f")
+    caption = widgets.HTML()
+    picture = widgets.Image(format="png")
+    path = widgets.Image(value=path_png, format="png")
+
+    def show(change=None) -> None:
+        t = slider.value
+        caption.value = (f"<b>t = {t:.2f}</b>: z = {1 - t:.2f} z_a + {t:.2f} z_b, decoded "
+                         "(left: first digit, middle: the decoded point, right: second digit)")
+        picture.value = grid_png(torch.cat([x_a, decode_at(torch.tensor([[t]])), x_b]), nrow=3, scale=4)
+
+    slider.observe(show, names="value")
+    show()
+    return widgets.VBox([slider, caption, picture, widgets.HTML("the whole path, t = 0 to 1:"), path])

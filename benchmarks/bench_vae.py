@@ -39,11 +39,11 @@ def clock(kind: str) -> float:
     return time.perf_counter() if kind == "wall" else time.process_time() / torch.get_num_threads()
 
 
-def seconds_per_step(kind: str, x: torch.Tensor, clock_kind: str, trial: int = 40) -> float:
-    """Time `trial` training steps of recipe `kind` after a few warm-up steps."""
+def seconds_per_step(kind: str, x: torch.Tensor, clock_kind: str, trial: int = 100) -> float:
+    """Time `trial` training steps of recipe `kind` after some warm-up steps."""
     model_config, train_config = RECIPES[kind]
     model = VAE(model_config)
-    train_vae(model, x, replace(train_config, steps=5, warmup=0), progress=False)
+    train_vae(model, x, replace(train_config, steps=30, warmup=0), progress=False)
     t = clock(clock_kind)
     train_vae(model, x, replace(train_config, steps=trial, warmup=0), progress=False)
     return (clock(clock_kind) - t) / trial

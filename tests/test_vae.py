@@ -235,3 +235,44 @@ def test_cli_eval_refuses_a_model_without_a_likelihood(tmp_path, capsys):
     path = save_checkpoint(tmp_path / "judge.pt", Judge(JudgeConfig()))
     assert main(["eval", str(path)]) == 1
     assert "no likelihood" in capsys.readouterr().err
+
+
+def test_beta_explorer_shows_a_different_picture_and_caption_for_each_beta():
+    import ipywidgets as widgets
+
+    from aigc_course.vae import beta_explorer
+
+    torch.manual_seed(0)
+    models = {beta: VAE(VAEConfig(hidden=16, latent_dim=3)) for beta in (0.5, 1.0, 2.0)}
+    x, _ = digits(12)
+    box = beta_explorer(models, x, n=6)
+    assert isinstance(box, widgets.VBox)
+    slider, caption, picture = box.children
+    assert slider.description == "beta" and slider.value == 1.0
+    assert isinstance(picture, widgets.Image) and picture.value[:8] == b"\x89PNG\r\n\x1a\n"
+    seen = {(caption.value, picture.value)}
+    for beta in (0.5, 2.0):
+        slider.value = beta
+        assert caption.value.startswith(f"<b>beta = {beta:g}</b>")
+        seen.add((caption.value, picture.value))
+    assert len({c for c, _ in seen}) == 3 and len({p for _, p in seen}) == 3
+
+
+@pytest.mark.parametrize("name", ["article", "conditional"])
+def test_interpolation_explorer_moves_from_one_digit_to_the_other(name):
+    import ipywidgets as widgets
+
+    from aigc_course.vae import interpolation_explorer
+
+    torch.manual_seed(0)
+    model = VAE(VARIANTS[name])
+    x, _ = digits(2)
+    box = interpolation_explorer(model, x[0], x[1], y=3 if model.config.num_classes else None)
+    slider, caption, picture = box.children[:3]
+    assert slider.description == "t" and isinstance(picture, widgets.Image)
+    pictures = set()
+    for t in (0.0, 0.5, 1.0):
+        slider.value = t
+        assert f"t = {t:.2f}" in caption.value
+        pictures.add(picture.value)
+    assert len(pictures) == 3
