@@ -407,7 +407,7 @@ def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module 
         raise ValueError("digit_picker needs a conditional model (DCGANConfig(num_classes=10))")
     digit = widgets.Dropdown(options=list(range(model.config.num_classes)), value=7, description="digit")
     noise = widgets.IntSlider(value=seed, min=0, max=99, description="noise seed")
-    image = widgets.Image(format="png")
+    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size, not stretched
     caption = widgets.HTML()
 
     def redraw(change=None) -> None:
@@ -444,7 +444,7 @@ def latent_explorer(model: nn.Module, directions: int = 3, seed: int = 7, judge:
     sliders = [widgets.FloatSlider(value=0.0, min=-span, max=span, step=0.5, description=f"direction {i + 1}")
                for i in range(directions)]
     start = widgets.IntSlider(value=0, min=0, max=99, description="start z")
-    image = widgets.Image(format="png")
+    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size, not stretched
     caption = widgets.HTML()
     conditional = getattr(model.config, "num_classes", 0) > 0
     dev = _device_of(model)

@@ -463,7 +463,7 @@ def beta_explorer(models: dict[float, VAE], x: torch.Tensor, n: int = 10, seed: 
     slider = widgets.SelectionSlider(options=betas, value=1.0 if 1.0 in betas else betas[0], description="beta",
                                      continuous_update=False)
     caption = widgets.HTML()
-    picture = widgets.Image(format="png")
+    picture = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size
 
     def show(change=None) -> None:
         caption.value, picture.value = captions[slider.value], pictures[slider.value]
@@ -496,8 +496,8 @@ def interpolation_explorer(model: VAE, x_a: torch.Tensor, x_b: torch.Tensor, y: 
     slider = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="t", continuous_update=False,
                                  readout_format=".2f")
     caption = widgets.HTML()
-    picture = widgets.Image(format="png")
-    path = widgets.Image(value=path_png, format="png")
+    picture = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size
+    path = widgets.Image(value=path_png, format="png", layout=widgets.Layout(align_self="flex-start"))
 
     def show(change=None) -> None:
         t = slider.value

@@ -1,0 +1,107 @@
+"""The chapters' widgets in JupyterLab, driven as a learner drives them: move a slider, see the picture change.
+
+Each test opens the chapter's notebook (so its kernel starts as a learner's would), trains a small model
+with the package's own trainer in a new cell (a few steps: the widget's wiring is under test here; the
+chapters test the models' quality), shows the package's widget, moves a slider with the keyboard and
+compares the rendered picture or text before and after. A screenshot per check is saved under
+build/test-artifacts/browser/.
+"""
+
+import pytest
+
+from .jupyterlab import (
+    error_outputs,
+    nudge_slider,
+    open_notebook,
+    run_code_in_new_cell,
+    slider_readout,
+    wait_for_change,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _check_picture_follows_slider(page, artifacts, name: str, slider: str, presses: int = 3):
+    picture = page.locator(".widget-image").last
+    picture.wait_for(timeout=60_000)
+    before, readout = picture.screenshot(), slider_readout(page, slider)
+    nudge_slider(page, slider, presses)
+    assert wait_for_change(lambda: slider_readout(page, slider), readout, 10) != readout, "the slider did not move"
+    after = wait_for_change(picture.screenshot, before, 60)
+    page.screenshot(path=str(artifacts / f"widget_{name}.png"))
+    assert after != before, f"moving '{slider}' did not change the picture"
+    assert error_outputs(page) == []
+
+
+GAN = """\
+import tempfile
+from aigc_course import load_checkpoint, seed_everything
+from aigc_course.gan import latent_explorer, train
+seed_everything(0)
+gan = load_checkpoint(train("dcgan", steps=200, seed=0, out=tempfile.mkdtemp(), progress=False))
+explorer = latent_explorer(gan)
+explorer
+"""
+
+
+def test_gan_latent_explorer_picture_follows_its_slider(lab, page, artifacts):
+    from tests.browser.conftest import PageProblems
+
+    problems = PageProblems(page)
+    open_notebook(page, lab, "05_gan.ipynb")
+    run_code_in_new_cell(page, GAN, timeout_s=300)
+    _check_picture_follows_slider(page, artifacts, "gan_latent_explorer", "direction 1", presses=4)
+    assert problems.errors == [], problems.errors
+
+
+VAE = """\
+import tempfile
+from aigc_course import load_checkpoint, load_digits, seed_everything
+from aigc_course.vae import interpolation_explorer, train
+seed_everything(0)
+vae = load_checkpoint(train("vae", steps=60, seed=0, out=tempfile.mkdtemp(), progress=False))
+x, y = load_digits("test")
+explorer = interpolation_explorer(vae, x[0], x[1])
+explorer
+"""
+
+
+def test_vae_interpolation_picture_follows_its_slider(lab, page, artifacts):
+    from tests.browser.conftest import PageProblems
+
+    problems = PageProblems(page)
+    open_notebook(page, lab, "06_vae.ipynb")
+    run_code_in_new_cell(page, VAE, timeout_s=180)
+    _check_picture_follows_slider(page, artifacts, "vae_interpolation", "t", presses=6)
+    assert problems.errors == [], problems.errors
+
+
+TEXT = """\
+import torch
+from aigc_course import seed_everything, text
+seed_everything(0)
+docs = text.topics_split("train")[:50_000]
+vocab = text.Vocabulary(docs)
+model = text.CharModel(text.CharModelConfig(len(vocab)))
+text.train_char_model(model, vocab.encode(docs), 30, seed=0, progress=False)
+sampler = text.sampler_widget(model, vocab, length=120)
+sampler
+"""
+
+
+def test_text_sampler_temperature_changes_the_text(lab, page, artifacts):
+    from tests.browser.conftest import PageProblems
+
+    problems = PageProblems(page)
+    open_notebook(page, lab, "07_applications.ipynb")
+    run_code_in_new_cell(page, TEXT, timeout_s=180)
+    output = page.locator(".widget-html pre").last
+    output.wait_for(timeout=60_000)
+    before, readout = output.inner_text(), slider_readout(page, "temperature")
+    nudge_slider(page, "temperature", presses=10)
+    assert wait_for_change(lambda: slider_readout(page, "temperature"), readout, 10) != readout
+    after = wait_for_change(output.inner_text, before, 60)
+    page.screenshot(path=str(artifacts / "widget_text_sampler.png"))
+    assert after != before, "raising the temperature did not change the sampled text"
+    assert error_outputs(page) == []
+    assert problems.errors == [], problems.errors
