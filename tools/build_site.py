@@ -60,6 +60,16 @@ def static_widgets(nb) -> None:
         cell["outputs"] = kept
 
 
+FONT_AWESOME_CDN = re.compile(r'<link[^>]+href="https?://[^"]*font-awesome[^"]*"[^>]*>')
+FONT_AWESOME_FALLBACK = """<style>
+.anim-buttons .fa { font-style: normal; font-family: sans-serif; }
+.fa-play:before { content: "\\25B6"; } .fa-pause:before { content: "\\23F8"; }
+.fa-step-forward:before { content: "\\25B6|"; } .fa-step-backward:before { content: "|\\25C0"; }
+.fa-fast-forward:before { content: "\\25B6\\25B6|"; } .fa-fast-backward:before { content: "|\\25C0\\25C0"; }
+.fa-minus:before { content: "\\2212"; } .fa-plus:before { content: "+"; }
+</style>"""
+
+
 def _nav(chapters: list, index: int) -> str:
     links = ['<a href="index.html">&#8962; Course index</a>']
     if index > 0:
@@ -81,6 +91,10 @@ def render_page(nb, nav: str) -> str:
     body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb', r'href="\1.html', body)  # links between chapters
     body = body.replace("<head>", "<head>" + MATHJAX_FONTS, 1).replace("</head>", PAGE_CSS + "</head>", 1)
     body = re.sub(r"(<body[^>]*>)", r"\1" + nav, body, count=1)
+    # matplotlib's JS animations link Font Awesome from a CDN for their buttons' icons: drop the link and
+    # draw the icons they use with plain characters, so the player works offline.
+    if FONT_AWESOME_CDN.search(body):
+        body = FONT_AWESOME_CDN.sub("", body).replace("</head>", FONT_AWESOME_FALLBACK + "</head>", 1)
     remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', body)
     if remote:
         raise RuntimeError(f"page would load from the network: {remote}")

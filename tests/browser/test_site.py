@@ -53,7 +53,9 @@ def _chapters_to_check(site: Path) -> list[Path]:
 
 def test_chapters_render_figures_and_math_with_no_failed_request(site, page, artifacts):
     for chapter in _chapters_to_check(site):
-        problems = PageProblems(page)
+        # Known gap: MathJax 2's HTML-CSS output asks for two TeX web fonts (Script, AMS) that
+        # jupyter-server-mathjax does not ship (it ships STIX-Web only); the math still renders from STIX-Web.
+        problems = PageProblems(page, ignore_failed=(f"{(site / 'mathjax/fonts/HTML-CSS/TeX/otf').as_uri()}/",))
         page.goto(chapter.as_uri())
         page.wait_for_load_state("load")
         _wait_for_mathjax(page)
