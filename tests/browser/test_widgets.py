@@ -22,7 +22,8 @@ pytestmark = pytest.mark.browser
 
 
 def _check_picture_follows_slider(page, artifacts, name: str, slider: str, presses: int = 3):
-    picture = page.locator(".widget-image").last
+    # the widget's first picture, in the output of the cell just run (a later one may be a static strip)
+    picture = page.locator(".jp-CodeCell:has(.widget-image)").last.locator(".widget-image").first
     picture.wait_for(timeout=60_000)
     before, readout = picture.screenshot(), slider_readout(page, slider)
     nudge_slider(page, slider, presses)
