@@ -24,6 +24,7 @@ from aigc_course.losses import (
     generator_loss_nonsaturating,
     generator_loss_saturating,
 )
+from aigc_course.plots import grid_png
 
 # --------------------------------------------------------------------------- models
 
@@ -379,20 +380,6 @@ def train(kind: str, steps: int | None = None, seed: int = 0, out: Path | str = 
 # --------------------------------------------------------------------------- widgets
 
 
-def grid_png(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
-    """Return PNG bytes of a grid of `images` ((N, 1, 28, 28) in [0, 1]), dark ink on white, upscaled `scale` times."""
-    import io
-
-    from PIL import Image
-
-    from aigc_course.plots import grid_image
-
-    grid = ((1 - grid_image(images, nrow=nrow)) * 255).round().to(torch.uint8).numpy()
-    picture = Image.fromarray(grid, mode="L")
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module | None = None):

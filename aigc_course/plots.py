@@ -84,3 +84,16 @@ class LivePlot:
         """Leave the last frame as the figure's final state."""
         if self.handle is not None:
             self.handle.update(self.fig)
+
+def grid_png(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
+    """Return PNG bytes of a grid of `images` ((N, 1, 28, 28) in [0, 1]), dark ink on white, upscaled `scale` times."""
+    import io
+
+    from PIL import Image
+
+    grid = ((1 - grid_image(images, nrow=nrow)) * 255).round().to(torch.uint8).numpy()
+    picture = Image.fromarray(grid)  # uint8 (H, W): a greyscale picture
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -33,6 +33,7 @@ from torch import nn
 
 from aigc_course import distributed
 from aigc_course.losses import bernoulli_log_likelihood, gaussian_kl, reparameterize
+from aigc_course.plots import grid_png
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -423,18 +424,6 @@ def train(kind: str = "vae", steps: int | None = None, seed: int = 0, out: str |
 # ----------------------------------------------------------------------------- widgets
 
 
-def grid_png(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
-    """Return PNG bytes of a grid of digits ((N, 1, 28, 28) in [0, 1]), ink dark on white, each pixel `scale` x `scale`."""
-    import io
-
-    import matplotlib.image
-
-    from aigc_course.plots import grid_image
-
-    grid = grid_image(images, nrow).repeat_interleave(scale, 0).repeat_interleave(scale, 1)
-    buffer = io.BytesIO()
-    matplotlib.image.imsave(buffer, grid.numpy(), cmap="gray_r", vmin=0, vmax=1, format="png")
-    return buffer.getvalue()
 
 
 @torch.no_grad()
