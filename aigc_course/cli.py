@@ -63,6 +63,7 @@ TRAINERS: dict[str, str] = {
     "vae": "aigc_course.vae:train",
     "convvae": "aigc_course.vae:train",
     "cvae": "aigc_course.vae:train",
+    "pixelvae": "aigc_course.vae:train",
 }
 
 

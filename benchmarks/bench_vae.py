@@ -1,6 +1,9 @@
 #!/usr/bin/env python
 """VAE benchmark: the course's best VAE vs the article's VAE vs the pytorch/examples recipe, at equal time.
 
+The course's best VAE is ``aigc_course.vae.BEST``: the pixel VAE (the pytorch/examples shapes with a small
+autoregressive pixel layer on top of the decoder; chapter 06, section 9).
+
   python benchmarks/bench_vae.py --seconds 90            # the issue's benchmark (about 15 min per seed)
   python benchmarks/bench_vae.py --smoke                 # a 1-minute check that everything runs
 
@@ -30,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aigc_course import load_digits, seed_everything  # noqa: E402
 from aigc_course.metrics import judge_report  # noqa: E402
-from aigc_course.vae import RECIPES, VAE, evaluate, heldout_digits, train_vae  # noqa: E402
+from aigc_course.vae import BEST, RECIPES, VAE, evaluate, heldout_digits, train_vae  # noqa: E402
 
-MODELS = {"course VAE": "convvae", "article VAE": "article", "pytorch/examples VAE": "pytorch_examples"}
+MODELS = {"course VAE": BEST, "article VAE": "article", "pytorch/examples VAE": "pytorch_examples"}
 
 
 def clock(kind: str) -> float:

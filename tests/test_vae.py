@@ -28,6 +28,7 @@ VARIANTS = {
     "conv": VAEConfig(arch="conv", hidden=32, channels=4, latent_dim=4),
     "conditional": VAEConfig(hidden=32, latent_dim=4, num_classes=10),
     "conditional_conv": VAEConfig(arch="conv", hidden=32, channels=4, latent_dim=4, num_classes=10),
+    "pixel": VAEConfig(hidden=32, latent_dim=4, pixel=8),
 }
 
 
@@ -188,7 +189,49 @@ def test_reconstruction_only_training_never_pays_for_the_kl():
     assert history_ae["kl"][-1] > 3 * history_vae["kl"][-1]
 
 
-@pytest.mark.parametrize("name", ["conv", "conditional"])
+def test_the_pixel_layer_only_looks_at_pixels_above_and_to_the_left():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(hidden=32, latent_dim=4, pixel=8, pixel_window=5)).double()
+    x, _ = digits(2)
+    x = x.double()
+    base = torch.randn(2, 1, 28, 28, dtype=torch.float64)
+    before = model.pixel_logits(x, base).flatten(1)
+    for i, j in [(0, 0), (10, 13), (27, 27), (14, 2)]:
+        flipped = x.clone()
+        flipped[:, 0, i, j] = 1 - flipped[:, 0, i, j]
+        changed = (model.pixel_logits(flipped, base).flatten(1) != before).any(0).nonzero().squeeze(1)
+        pixel = 28 * i + j
+        # flipping pixel (i, j) moves only later pixels in reading order, and only within the window
+        assert (changed > pixel).all(), (i, j, changed[:5])
+        rows, cols = changed // 28, changed % 28
+        assert ((rows - i).abs() <= 2).all() and ((cols - j).abs() <= 2).all()
+        if (i, j) != (27, 27):
+            assert len(changed) > 0   # and it does move the next pixels: the layer is not ignoring them
+
+
+def test_drawing_pixels_one_by_one_matches_the_likelihood_computed_all_at_once():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(hidden=32, latent_dim=4, pixel=8)).eval()
+    base = model.decode(torch.randn(6, 4))
+    drawn, probs = model.draw_pixels(base, torch.Generator().manual_seed(3))
+    assert set(drawn.unique().tolist()) <= {0.0, 1.0}
+    # the probability each pixel was drawn with is the one the parallel (training) pass assigns it
+    torch.testing.assert_close(torch.sigmoid(model.pixel_logits(drawn, base)), probs, rtol=1e-5, atol=1e-6)
+    without = VAE(VAEConfig(hidden=32, latent_dim=4))
+    assert without.pixel_logits(drawn, base) is base   # no pixel layer: pixels independent given z
+
+
+def test_chunked_pixel_likelihood_equals_the_one_z_at_a_time_one():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(hidden=32, latent_dim=4, pixel=8)).eval()
+    x, _ = digits(50)
+    z = torch.randn(30, 50, 4)           # 1,500 images: computed in chunks of 10 z
+    got = model.log_likelihood(x, z)
+    want = torch.cat([model.log_likelihood(x, z[i:i + 1]) for i in range(30)])   # one z at a time
+    torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("name", ["conv", "conditional", "pixel"])
 def test_checkpoint_round_trip_keeps_config_and_outputs(tmp_path, name):
     torch.manual_seed(0)
     model = VAE(VARIANTS[name]).eval()
@@ -213,7 +256,7 @@ def test_conditional_vae_draws_the_digit_it_is_asked_for():
         model.encode(digits(2)[0])
 
 
-@pytest.mark.parametrize("kind", ["vae", "convvae", "cvae"])
+@pytest.mark.parametrize("kind", ["vae", "convvae", "cvae", "pixelvae"])
 def test_cli_trains_samples_and_evaluates_on_a_tiny_step_count(tmp_path, capsys, kind):
     assert main(["train", kind, "--steps", "3", "--seed", "1", "--out", str(tmp_path), "--quiet"]) == 0
     ckpt = tmp_path / f"{kind}.pt"

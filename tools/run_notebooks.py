@@ -39,7 +39,15 @@ def execute(path: Path, cwd: Path | None = None):
     # not the terminal; cell errors still arrive through the kernel protocol and fail the run.
     log = Path(tempfile.gettempdir()) / "aigc_course_kernel.log"
     with open(log, "ab") as stderr:
-        client.execute(stderr=stderr)
+        try:
+            client.execute(stderr=stderr)
+        except Exception:
+            # Keep what ran, with the failing cell's traceback, where the reader can open it.
+            failed = ROOT / "build" / "failed" / path.name
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, failed)
+            print(f"(partial run with the error saved to {failed.relative_to(ROOT)})", end=" ", flush=True)
+            raise
     return nb, time.perf_counter() - t
 
 
