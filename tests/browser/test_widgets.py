@@ -45,16 +45,6 @@ explorer
 """
 
 
-def test_gan_latent_explorer_picture_follows_its_slider(lab, page, artifacts):
-    from tests.browser.conftest import PageProblems
-
-    problems = PageProblems(page)
-    open_notebook(page, lab, "05_gan.ipynb")
-    run_code_in_new_cell(page, GAN, timeout_s=300)
-    _check_picture_follows_slider(page, artifacts, "gan_latent_explorer", "direction 1", presses=4)
-    assert problems.errors == [], problems.errors
-
-
 VAE = """\
 import tempfile
 from aigc_course import load_checkpoint, load_digits, seed_everything
@@ -67,13 +57,22 @@ explorer
 """
 
 
-def test_vae_interpolation_picture_follows_its_slider(lab, page, artifacts):
+# screenshot name -> (chapter, code to run, seconds it may take, slider label, key presses on the slider)
+PICTURE_WIDGETS = {
+    "gan_latent_explorer": ("05_gan.ipynb", GAN, 300, "direction 1", 4),
+    "vae_interpolation": ("06_vae.ipynb", VAE, 180, "t", 6),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PICTURE_WIDGETS))
+def test_widget_picture_follows_its_slider(lab, page, artifacts, name):
     from tests.browser.conftest import PageProblems
 
+    chapter, code, timeout_s, slider, presses = PICTURE_WIDGETS[name]
     problems = PageProblems(page)
-    open_notebook(page, lab, "06_vae.ipynb")
-    run_code_in_new_cell(page, VAE, timeout_s=180)
-    _check_picture_follows_slider(page, artifacts, "vae_interpolation", "t", presses=6)
+    open_notebook(page, lab, chapter)
+    run_code_in_new_cell(page, code, timeout_s=timeout_s)
+    _check_picture_follows_slider(page, artifacts, name, slider, presses=presses)
     assert problems.errors == [], problems.errors
 
 
