@@ -160,21 +160,21 @@ class VAE(nn.Module):
         neighbours = F.unfold(x, w, padding=w // 2)[:, self.pixel_taps].transpose(1, 2)   # (N, 784, taps)
         return F.linear(neighbours, self.pixel_in.weight[:, :taps], self.pixel_in.bias)
 
-    def pixel_logits(self, x: torch.Tensor, logits: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+    def pixel_logits(self, x: torch.Tensor | None, logits: torch.Tensor,
+                     context: torch.Tensor | None = None) -> torch.Tensor:
         """Return the logits of p(x_i | z, x_<i): the decoder's `logits` refined by the pixel layer.
 
         Without a pixel layer (``pixel=0``) the pixels are independent given z and this returns
         `logits` unchanged. With one, pixel i's logit also sees the binary pixels of x above and to
         its left (never itself or later ones, so the product over i is a proper distribution).
-        `context` (``pixel_context(x)``) may be passed in when x is scored against many z.
+        `context` (``pixel_context(x)``) may be passed in instead of x (x scored against many z; sampling).
         """
         if not self.config.pixel:
             return logits
         if context is None:
             context = self.pixel_context(x)
-        n = len(logits)
-        hidden = F.relu(context + logits.reshape(n, 784, 1) * self.pixel_in.weight[:, -1])
-        return logits + self.pixel_out(hidden).reshape(n, 1, 28, 28)
+        hidden = F.relu(context + logits.reshape(len(logits), -1, 1) * self.pixel_in.weight[:, -1])
+        return logits + self.pixel_out(hidden).reshape(logits.shape)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -238,15 +238,14 @@ class VAE(nn.Module):
         """
         n, w = len(logits), self.config.pixel_window
         r = w // 2
-        w_neighbours, w_logit = self.pixel_in.weight[:, :-1], self.pixel_in.weight[:, -1]
         drawn = torch.zeros(n, 28 + 2 * r, 28 + 2 * r, device=logits.device)   # zero padding, as in F.unfold
         base = logits.reshape(n, 28, 28)
         probs = torch.zeros(n, 28, 28, device=logits.device)
         for i in range(28):
             for j in range(28):
-                neighbours = drawn[:, i:i + w, j:j + w].reshape(n, w * w)[:, self.pixel_taps]
-                h = F.relu(F.linear(neighbours, w_neighbours, self.pixel_in.bias) + base[:, i, j, None] * w_logit)
-                p = torch.sigmoid(base[:, i, j] + self.pixel_out(h).squeeze(1))
+                neighbours = drawn[:, i:i + w, j:j + w].reshape(n, 1, w * w)[..., self.pixel_taps]
+                context = F.linear(neighbours, self.pixel_in.weight[:, :-1], self.pixel_in.bias)   # (n, 1, pixel)
+                p = torch.sigmoid(self.pixel_logits(None, base[:, i, j, None], context)).squeeze(1)
                 probs[:, i, j] = p
                 u = torch.rand(n, generator=generator).to(p)
                 drawn[:, i + r, j + r] = (u < p).to(p)
