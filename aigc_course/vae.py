@@ -212,11 +212,13 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, y: torch.Tensor | None = None, generator: torch.Generator | None = None,
                device: torch.device | None = None) -> torch.Tensor:
-        """Return n digits from the prior, (n, 1, 28, 28) in [0, 1]: the pixel probabilities of p(x|z), z ~ N(0, I).
+        """Return n digits from the prior, (n, 1, 28, 28) in [0, 1], z ~ N(0, I).
 
+        Independent pixels: the pixel probabilities of p(x|z), the mean image and the usual picture of
+        a VAE sample (``binarize`` draws binary pixels from it). With a pixel layer: binary images drawn
+        one pixel at a time in reading order, each from p(x_i | z, x_<i), so true samples of the model;
+        its probabilities alone are no picture of a digit, as each depends on the pixels drawn before.
         A conditional VAE draws the digits `y` (n,), by default 0, 1, ..., 9, 0, 1, ...
-        With a pixel layer the pixels are drawn one by one in reading order, each from p(x_i | z, x_<i);
-        the returned image holds those probabilities (the binary draws decide what later pixels see).
         """
         device = device or next(self.parameters()).device
         if self.config.num_classes and y is None:
@@ -225,7 +227,7 @@ class VAE(nn.Module):
         was_training = self.training
         self.eval()  # no dropout while drawing
         logits = self.decode(z, y)
-        images = torch.sigmoid(logits) if not self.config.pixel else self.draw_pixels(logits, generator)[1]
+        images = torch.sigmoid(logits) if not self.config.pixel else self.draw_pixels(logits, generator)[0]
         self.train(was_training)
         return images
 

@@ -221,6 +221,17 @@ def test_drawing_pixels_one_by_one_matches_the_likelihood_computed_all_at_once()
     assert without.pixel_logits(drawn, base) is base   # no pixel layer: pixels independent given z
 
 
+def test_a_pixel_vae_samples_binary_digits_drawn_through_its_pixel_layer():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(hidden=32, latent_dim=4, pixel=8))
+    samples = model.sample(5, generator=torch.Generator().manual_seed(1))
+    # the same z and the same uniform draws, pixel by pixel: sample() returns the drawn digits
+    g = torch.Generator().manual_seed(1)
+    drawn, _ = model.draw_pixels(model.decode(torch.randn(5, 4, generator=g)), g)
+    assert set(samples.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(samples, drawn)
+
+
 def test_chunked_pixel_likelihood_equals_the_one_z_at_a_time_one():
     torch.manual_seed(0)
     model = VAE(VAEConfig(hidden=32, latent_dim=4, pixel=8)).eval()
