@@ -1,5 +1,11 @@
 #!/usr/bin/env python
-"""Applications benchmark (chapter 07): each model's training throughput and final held-out metric, per seed.
+"""Applications benchmark (chapters 07 and 08): each model's training throughput and final metric, per seed.
+
+Chapter 07: the text GRU (held-out bits per character vs a 5-gram), the conditional VAE used for
+editing (inpainting and denoising error vs mean fill and blur), the next-frame model (per-frame
+error vs copying the last frame) and the chatbot (exact match vs retrieval). Chapter 08: the same
+conditional VAE as a source of synthetic training data (TSTR vs TRTR accuracy, near copies) and
+the code model (share of generated lines that parse vs a unigram model).
 
   python benchmarks/bench_applications.py                 # the notebook's recipes, seeds 0 1 2 (about 10 min quiet)
   python benchmarks/bench_applications.py --seeds 0 --text-steps 3000   # does the GRU pass the 5-gram with longer training?
@@ -19,8 +25,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aigc_course import dialogue, editing, load_digits, seed_everything, text, video  # noqa: E402
-from aigc_course.vae import VAE, recipe, train_vae  # noqa: E402
+from aigc_course import (  # noqa: E402
+    codegen,
+    dialogue,
+    editing,
+    load_digits,
+    privacy,
+    seed_everything,
+    text,
+    video,
+)
+from aigc_course.vae import VAE, binarize, recipe, train_vae  # noqa: E402
 
 
 def clock() -> float:
@@ -62,6 +77,34 @@ def bench_editing(seed: int, steps: int) -> None:
         "mean-fill MSE": editing.masked_mse(editing.mean_fill(orig, mask, x.mean(0, keepdim=True)), orig, 1 - mask),
         "denoise MSE": editing.masked_mse(editing.denoise(model, noisy, 0.4), orig),
         "blur MSE": editing.masked_mse(editing.blur(noisy), orig)})
+    # chapter 08: the same model's digits as training data, and how close they come to training digits
+    g = torch.Generator().manual_seed(seed)
+    y_synth = torch.arange(4000) % 10
+    means = model.sample(4000, y_synth, generator=g)
+    xt, yt = load_digits("test")
+    result = privacy.tstr_trtr((binarize(means, g), y_synth), (x, y), (xt, yt), seed=seed)
+    memo = privacy.memorisation_check(means[:1000], x, xt)
+    report("cVAE data", seed, steps, seconds, "steps/s",
+           {"TSTR acc": result.tstr, "TRTR acc": result.trtr, "near copies": memo.near_copies})
+
+
+def bench_code(seed: int, steps: int) -> None:
+    source = text.stdlib_source(codegen.CODE_MODULES)
+    train, _ = text.split_text(source, held_out_fraction=0.1)
+    vocab = text.Vocabulary(source)
+    seed_everything(seed)
+    model = text.CharModel(text.CharModelConfig(len(vocab)))
+    t = clock()
+    text.train_char_model(model, vocab.encode(train), steps, seed=seed, progress=False)
+    seconds = clock() - t
+
+    def share(snippets: list[str]) -> float:  # as in chapter 08: each snippet without its last (cut) line
+        return codegen.parse_share("\n".join(s.rsplit("\n", 1)[0] for s in snippets))
+
+    unigram = codegen.NGramModel(train, 1)
+    report("code GRU", seed, steps, seconds, "steps/s", {
+        "GRU parse share": share([codegen.sample_chars(model, vocab, "\n", 120, seed=i) for i in range(60)]),
+        "unigram parse share": share([unigram.sample("\n", 120, seed=i) for i in range(60)])})
 
 
 def bench_video(seed: int, steps: int) -> None:
@@ -95,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-steps", type=int, default=800)
     parser.add_argument("--smoke", action="store_true", help="a few steps of each model")
     args = parser.parse_args(argv)
-    steps = {"text": args.text_steps, "edit": 1200, "video": 500, "dialogue": 600}
+    steps = {"text": args.text_steps, "edit": 1200, "video": 500, "dialogue": 600, "code": 1000}
     if args.smoke:
         steps = {k: 10 for k in steps}
         args.seeds = args.seeds[:1]
@@ -104,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_editing(seed, steps["edit"])
         bench_video(seed, steps["video"])
         bench_dialogue(seed, steps["dialogue"])
+        bench_code(seed, steps["code"])
     return 0
 
 
