@@ -59,6 +59,7 @@ def cmd_env(args: argparse.Namespace) -> int:
 TRAINERS: dict[str, str] = {
     "gan": "aigc_course.gan:train",
     "dcgan": "aigc_course.gan:train",
+    "scgan": "aigc_course.gan:train",
     "cgan": "aigc_course.gan:train",
     "vae": "aigc_course.vae:train",
     "convvae": "aigc_course.vae:train",

@@ -10,6 +10,7 @@ import torch
 from aigc_course import load_checkpoint, save_checkpoint, seed_everything
 from aigc_course.cli import main
 from aigc_course.gan import (
+    CLUSTERS,
     DCGAN,
     MLPGAN,
     RECIPES,
@@ -29,7 +30,7 @@ from aigc_course.losses import (
     generator_loss_saturating,
 )
 
-KINDS = ["gan", "dcgan", "cgan", "tutorial"]
+KINDS = ["gan", "dcgan", "scgan", "cgan", "tutorial"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -127,6 +128,7 @@ def test_training_is_deterministic_given_the_seed():
 
 
 @pytest.mark.parametrize("model", [MLPGAN(MLPGANConfig()), DCGAN(DCGANConfig(num_classes=10)),
+                                   DCGAN(DCGANConfig(num_classes=5, self_conditioned=True)),
                                    TutorialDCGAN(TutorialDCGANConfig(ngf=8, ndf=8))])
 def test_checkpoint_round_trip_gives_the_same_samples(tmp_path, model):
     model.eval()
@@ -140,7 +142,7 @@ def test_checkpoint_round_trip_gives_the_same_samples(tmp_path, model):
     assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("kind", ["gan", "dcgan", "cgan"])
+@pytest.mark.parametrize("kind", ["gan", "dcgan", "scgan", "cgan"])
 def test_cli_trains_then_samples_on_a_tiny_run(tmp_path, fresh_cache, kind, capsys):
     assert main(["train", kind, "--steps", "2", "--seed", "0", "--out", str(tmp_path), "--quiet"]) == 0
     ckpt = tmp_path / f"{kind}.pt"
@@ -214,8 +216,9 @@ def test_digit_picker_redraws_when_the_digit_changes():
     before = box.image.value
     box.digit.value = 3
     assert box.image.value != before and "<b>3</b>" in box.caption.value
-    with pytest.raises(ValueError):
-        digit_picker(build_model("dcgan"))
+    for kind in ("dcgan", "scgan"):   # no digit labels to pick from
+        with pytest.raises(ValueError):
+            digit_picker(build_model(kind))
 
 
 @pytest.mark.parametrize("kind", ["dcgan", "cgan"])
@@ -230,3 +233,38 @@ def test_latent_explorer_moves_the_picture_with_each_slider(kind):
     box.start.value = 5
     seen.add(box.image.value)
     assert len(seen) == 4
+
+
+def test_self_conditioning_clusters_digits_by_their_pixels_alone():
+    from aigc_course import load_digits
+
+    x, y = load_digits("train")
+    model = DCGAN(DCGANConfig(num_classes=CLUSTERS, self_conditioned=True))
+    clusters = model.assign_clusters(x, seed=0)
+    assert clusters.shape == (len(x),) and 0 <= clusters.min() and clusters.max() < CLUSTERS
+    assert torch.equal(clusters, DCGAN(model.config).assign_clusters(x, seed=0))   # deterministic given the seed
+    torch.testing.assert_close(model.cluster_share, torch.bincount(clusters, minlength=CLUSTERS) / len(x))
+    # no labels went in, yet most clusters hold one kind of digit: the share of digits whose class is
+    # their cluster's majority class (chapter 05: 0.85) is far above what random groups of 40 give (about 0.2)
+    majority = sum(torch.bincount(y[clusters == c], minlength=10).max().item() for c in range(CLUSTERS))
+    assert majority / len(x) > 0.7
+    with pytest.raises(ValueError, match="at least 100 training images"):
+        DCGAN(DCGANConfig(num_classes=100, self_conditioned=True)).assign_clusters(x[:50])
+
+
+def test_a_self_conditioned_gan_samples_clusters_as_often_as_they_occur():
+    model = DCGAN(DCGANConfig(num_classes=4, self_conditioned=True)).eval()
+    model.cluster_share.copy_(torch.tensor([0.0, 0.0, 1.0, 0.0]))     # only cluster 2 occurs
+    a = model.sample(6, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(6, model.z_dim, generator=g)
+    with torch.no_grad():
+        b = (model.generate(z, torch.full((6,), 2)) + 1) / 2
+    torch.testing.assert_close(a, b)
+    model.cluster_share.copy_(torch.tensor([0.5, 0.0, 0.5, 0.0]))     # clusters 0 and 2, equally often
+    a = model.sample(40, generator=torch.Generator().manual_seed(0))
+    z = torch.randn(40, model.z_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        as_cluster = {c: (model.generate(z, torch.full((40,), c)) + 1) / 2 for c in range(4)}
+    used = [[c for c in range(4) if torch.allclose(a[i], as_cluster[c][i])] for i in range(40)]
+    assert all(u in ([0], [2]) for u in used) and 10 <= sum(u == [0] for u in used) <= 30

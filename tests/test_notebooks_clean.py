@@ -28,7 +28,8 @@ def test_notebook_is_stored_executed_in_order_without_errors(path):
 def test_notebook_states_its_time_budget_and_opens_with_goals(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     budget = nb["metadata"].get("aigc_course", {}).get("budget_s")
-    assert isinstance(budget, int) and 0 < budget <= 300, f"{path.name}: metadata aigc_course.budget_s missing"
+    # at most 6 minutes a chapter on 2 cores: the whole course then re-executes within make test's time
+    assert isinstance(budget, int) and 0 < budget <= 360, f"{path.name}: metadata aigc_course.budget_s missing or over 360"
     assert nb["cells"][0]["cell_type"] == "markdown", f"{path.name}: open with what the learner will do"
 
 
