@@ -1,7 +1,9 @@
 """Tools and resources (article section 8) with checked citations, and the article's citation errors.
 
-Each entry gives authors, year, title and venue as published. `ARTICLE_ERRATA` lists what the
-article's section 8 got wrong and the correction.
+Each entry gives authors, year, title and venue as published; each was checked against the paper's
+arXiv or proceedings listing. `ARTICLE_ERRATA` lists what the article's section 8 got wrong and the
+correction. (The article's “Generative Adversarial Networks” for Goodfellow et al., 2014 is not an error:
+it is the arXiv title of 1406.2661; the NeurIPS proceedings call the same paper “Generative Adversarial Nets”.)
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ REFERENCES: tuple[Reference, ...] = (
               "likelihood vs sample quality (chapter 06)"),
     Reference("mirza2014cgan", "Mehdi Mirza, Simon Osindero", 2014, "Conditional Generative Adversarial Nets",
               "arXiv preprint", "arXiv:1411.1784", "conditional GAN (chapter 05)"),
+    Reference("liu2020selfcond", "Steven Liu, Tongzhou Wang, David Bau, Jun-Yan Zhu, Antonio Torralba", 2020,
+              "Diverse Image Generation via Self-Conditioned GANs", "CVPR 2020", "arXiv:2006.10728",
+              "self-conditioned GAN, the course's GAN (chapter 05)"),
     Reference("white2016sampling", "Tom White", 2016, "Sampling Generative Networks", "arXiv preprint",
               "arXiv:1609.04468", "latent walks with slerp (chapter 08)"),
     Reference("esteban2017tstr", "Cristóbal Esteban, Stephanie L. Hyland, Gunnar Rätsch", 2017,
@@ -90,8 +95,6 @@ ARTICLE_ERRATA: tuple[tuple[str, str], ...] = (
     ("8.3: “Improved Techniques for Training GANs” (Sourav Dutta et al., 2019)",
      "Tim Salimans, Ian Goodfellow, Wojciech Zaremba, Vicki Cheung, Alec Radford, Xi Chen, NeurIPS 2016 "
      "(arXiv:1606.03498)."),
-    ("8.3: “Generative Adversarial Networks” (Goodfellow et al., 2014)",
-     "The NeurIPS 2014 paper is titled “Generative Adversarial Nets” (arXiv:1406.2661); the year and authors are right."),
     ("8.2: Keras is “a simple deep learning library based on TensorFlow and Theano”",
      "Theano's development ended in 2017 and multi-backend Keras 2.3 (2019) was its last release with a Theano "
      "backend; Keras 3 (2023) runs on JAX, TensorFlow or PyTorch."),
