@@ -48,6 +48,11 @@ def parse_share(text: str) -> float:
     return sum(map(line_parses, lines)) / len(lines) if lines else 0.0
 
 
+def snippet_parse_share(snippets: list[str]) -> float:
+    """Return the parse share of generated snippets, each without its last line (cut off mid-way by the length limit)."""
+    return parse_share("\n".join(s.rsplit("\n", 1)[0] for s in snippets))
+
+
 class NGramModel:
     """A character n-gram model with back-off: P(next char | previous order-1 chars), counted from a text."""
 

@@ -1,4 +1,4 @@
-from aigc_course.codegen import NGramModel, line_parses, parse_share
+from aigc_course.codegen import NGramModel, line_parses, parse_share, snippet_parse_share
 
 
 def test_block_openers_and_continuations_parse_out_of_context():
@@ -11,6 +11,11 @@ def test_block_openers_and_continuations_parse_out_of_context():
 def test_parse_share_counts_non_blank_lines():
     assert parse_share("x = 1\n\n y = (\nz = 2\n") == 2 / 3
     assert parse_share("") == 0.0
+
+
+def test_snippet_parse_share_drops_each_snippets_cut_last_line():
+    # the last lines ("y = (" and "retur") were cut by the length limit and are not scored
+    assert snippet_parse_share(["x = 1\ny = (", "z = 2\nw = [\nretur"]) == 2 / 3
 
 
 def test_ngram_sampling_is_deterministic_and_copies_at_high_order():
