@@ -193,24 +193,34 @@ class Seq2SeqConfig:
 
 
 class Seq2Seq(nn.Module):
-    """GRU encoder-decoder: question ids (B, S) -> answer logits (B, T, vocab_size), decoder fed the previous token."""
+    """GRU encoder-decoder: question ids (B, S) -> answer logits (B, T, vocab_size), decoder fed the previous token.
+
+    The encoder is a bidirectional GRU; the decoder a GRU that starts from the question's summary and sees it
+    again at every step beside the previous answer token.
+    """
 
     def __init__(self, config: Seq2SeqConfig):
         super().__init__()
         self.config = config
         c = config
+        if c.hidden_dim % 2:
+            raise ValueError(f"hidden_dim must be even (half for each direction of the encoder), got {c.hidden_dim}")
         self.embed = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=0)
-        self.encoder = nn.GRU(c.embed_dim, c.hidden_dim, batch_first=True)
+        # bidirectional: the summary holds the question read forwards and backwards (hidden_dim / 2 each), so
+        # a new word at either end of a paraphrase disturbs only half of it. With one direction, 600 steps
+        # gave exact match 0.70 to 0.93 over seeds 0-5, losing to retrieval (0.73) on seed 1.
+        self.encoder = nn.GRU(c.embed_dim, c.hidden_dim // 2, batch_first=True, bidirectional=True)
         # the decoder sees the question's summary at every step, not only in its first state
         self.decoder = nn.GRU(c.embed_dim + c.hidden_dim, c.hidden_dim, batch_first=True)
         self.head = nn.Linear(c.hidden_dim, c.vocab_size)
 
     def encode(self, src: torch.Tensor) -> torch.Tensor:
-        """Return the question summary (1, B, hidden): the encoder's state after the last real token."""
+        """Return the question summary (1, B, hidden): the forward state after the last real token beside the
+        backward state after the first."""
         lengths = (src != 0).sum(1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(self.embed(src), lengths, batch_first=True, enforce_sorted=False)
-        _, h = self.encoder(packed)
-        return h
+        _, h = self.encoder(packed)                       # (2 directions, B, hidden / 2)
+        return torch.cat([h[0], h[1]], dim=1).unsqueeze(0)
 
     def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         """Return logits (B, T, vocab_size) of each answer token given the question and the answer so far."""
