@@ -403,7 +403,7 @@ def train(kind: str, steps: int | None = None, seed: int = 0, out: Path | str = 
         raise ValueError(f"{resume} has already trained {state['step']} of {recipe.steps} steps; "
                          "pass a larger --steps to train on")
     images, labels = load_digits("train", source=data)
-    if kind == "scgan":   # no labels: the k-means clusters of the digits take their place
+    if getattr(model.config, "self_conditioned", False):   # no labels: the k-means clusters of the digits take their place
         labels = model.assign_clusters(images, seed=seed)
     path = Path(out) / f"{kind}.pt"
 

@@ -93,7 +93,8 @@ def main() -> None:
         seed_everything(args.seed)
         model = build_model(kind)
         t = CLOCK()   # the self-conditioned GAN's k-means is part of its training time
-        train_labels = model.assign_clusters(images, seed=args.seed) if kind == "scgan" else labels
+        train_labels = model.assign_clusters(images, seed=args.seed) \
+            if getattr(model.config, "self_conditioned", False) else labels
         prep = CLOCK() - t
         steps = max(1, int((args.seconds - prep) * sps))
         recipe = replace(RECIPES[recipe_name], steps=steps)
