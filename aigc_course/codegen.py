@@ -4,17 +4,23 @@ The metric is the **parse share**: the share of generated non-blank lines that P
 (``ast.parse``) accepts as a statement on its own. A line is judged out of its block, so three
 small repairs put it in a neutral context: a block opener (``def f(x):``, ``for ...:``) gets a
 ``pass`` body, and ``elif``/``else``/``except``/``finally`` lines get the statement they continue.
+``try:`` gets its ``except``, and a decorator line the function it decorates.
 Lines inside a multi-line string or a bracket that spans lines fail, for real code as for
 generated code, so the share of real held-out source is the ceiling to compare with.
 
-Baselines are character n-gram models (order 1 = unigram), sampled the same way.
+The corpus is code only (`stdlib_code`): the standard-library modules parsed and written back by
+``ast.unparse``, which drops comments and docstrings, so the model learns Python rather than the
+English prose around it. Baselines are character n-gram models (order 1 = unigram), sampled the same way.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import math
 import random
+import warnings
 from collections import Counter, defaultdict
 
 import torch
@@ -28,6 +34,21 @@ CONTINUATIONS = {"elif": "if x:\n    pass\n", "else": "if x:\n    pass\n",
                  "except": "try:\n    pass\n", "finally": "try:\n    pass\n"}
 
 
+def stdlib_code(modules: tuple[str, ...] = CODE_MODULES) -> str:
+    """Return the code of standard-library `modules` without comments and docstrings (via ``ast.unparse``)."""
+    parts = []
+    for name in modules:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                    and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]   # drop the docstring; keep the block valid
+        parts.append(ast.unparse(tree))
+    return "\n\n".join(parts)
+
+
 def line_parses(line: str) -> bool:
     """Return True when `line`, taken out of its block (with the repairs above), parses as Python."""
     s = line.strip()
@@ -35,8 +56,14 @@ def line_parses(line: str) -> bool:
         s += "\n    pass"
     first = s.split(maxsplit=1)[0].rstrip(":") if s else ""
     s = CONTINUATIONS.get(first, "") + s
+    if first == "try":
+        s += "\nexcept Exception:\n    pass"
+    elif s.startswith("@"):
+        s += "\ndef f():\n    pass"
     try:
-        ast.parse(s)
+        with warnings.catch_warnings():   # generated text triggers SyntaxWarnings ("invalid decimal literal")
+            warnings.simplefilter("ignore", SyntaxWarning)
+            ast.parse(s)
     except (SyntaxError, ValueError):
         return False
     return True
@@ -51,6 +78,18 @@ def parse_share(text: str) -> float:
 def snippet_parse_share(snippets: list[str]) -> float:
     """Return the parse share of generated snippets, each without its last line (cut off mid-way by the length limit)."""
     return parse_share("\n".join(s.rsplit("\n", 1)[0] for s in snippets))
+
+
+def real_snippets(text: str, count: int, length: int) -> list[str]:
+    """Return `count` snippets of real code taken like generated ones: a newline, then `length` characters.
+
+    The snippets start at the first newline at or after `count` evenly spaced points of `text`.
+    """
+    every = (len(text) - length - 1) // count
+    starts = [text.find("\n", i * every) for i in range(count)]
+    if every < 1 or min(starts) < 0 or max(starts) + length + 1 > len(text):
+        raise ValueError(f"a text of {len(text):,} characters is too short for {count} snippets of {length}")
+    return [text[s:s + length + 1] for s in starts]
 
 
 class NGramModel:

@@ -1,4 +1,16 @@
-from aigc_course.codegen import NGramModel, line_parses, parse_share, snippet_parse_share
+import ast
+import warnings
+
+import pytest
+
+from aigc_course.codegen import (
+    NGramModel,
+    line_parses,
+    parse_share,
+    real_snippets,
+    snippet_parse_share,
+    stdlib_code,
+)
 
 
 def test_block_openers_and_continuations_parse_out_of_context():
@@ -6,6 +18,39 @@ def test_block_openers_and_continuations_parse_out_of_context():
         assert line_parses(line), line
     for line in ["def f(x", "x = = 2", "return )", "if x"]:
         assert not line_parses(line), line
+
+
+def test_try_and_decorator_lines_get_the_block_they_need():
+    for line in ["try:", "    @classmethod", "@property"]:
+        assert line_parses(line), line
+    assert not line_parses("@")
+
+
+def test_garbage_is_judged_without_syntax_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert line_parses("x = 1if y else 2")   # valid, but the parser warns "invalid decimal literal"
+
+
+def test_stdlib_code_drops_docstrings_and_comments_and_still_parses():
+    code = stdlib_code(("colorsys",))
+    assert code == stdlib_code(("colorsys",))
+    assert "#" not in code and '"""' not in code
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)):
+            assert ast.get_docstring(node) is None
+    assert "def rgb_to_hsv" in code
+    assert parse_share(code) == 1.0   # ast.unparse writes one statement per line
+
+
+def test_real_snippets_start_at_line_starts_and_fail_clearly_on_short_text():
+    text = "".join(f"x{i} = {i}\n" for i in range(200))
+    snippets = real_snippets(text, 10, 20)
+    assert len(snippets) == 10 and all(s.startswith("\n") and len(s) == 21 for s in snippets)
+    assert snippet_parse_share(snippets) == 1.0
+    with pytest.raises(ValueError, match="too short"):
+        real_snippets("x = 1\n", 10, 20)
 
 
 def test_parse_share_counts_non_blank_lines():
