@@ -1,0 +1,53 @@
+"""The benchmarks run on demand, not in `make test`; their smoke modes run here so that they cannot rot unseen.
+
+Smoke runs train for seconds, so their numbers mean nothing: these tests check that every model is reported
+with finite metrics, never the values.
+"""
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_benchmark(*args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def numbers(line: str) -> list[float]:
+    return [float(x) for x in re.findall(r"-?\d+\.\d+|nan|inf", line)]
+
+
+@pytest.mark.slow
+def test_applications_benchmark_reports_every_model():
+    out = run_benchmark("benchmarks/bench_applications.py", "--smoke")
+    for name in ("text GRU", "cVAE edit", "cVAE data", "next frame", "dialogue", "code GRU"):
+        lines = [ln for ln in out.splitlines() if ln.startswith(name)]
+        assert len(lines) == 1, (name, out)
+        assert all(math.isfinite(v) for v in numbers(lines[0])), lines[0]
+    assert "real code parse share" in out and "5-gram parse share" in out
+
+
+@pytest.mark.slow
+def test_vae_benchmark_reports_every_model_and_the_target_line():
+    out = run_benchmark("benchmarks/bench_vae.py", "--smoke")
+    for name in ("| course VAE |", "| article VAE |", "| pytorch/examples VAE |"):
+        assert name in out, out
+    assert "course VAE vs pytorch/examples:" in out
+
+
+@pytest.mark.slow
+def test_gan_benchmark_reports_every_recipe_and_the_ratios():
+    out = run_benchmark("benchmarks/bench_gan.py", "--seconds", "2", "--samples", "500")
+    for name in ("course ", "course-dcgan", "course-cgan", "article", "tutorial"):
+        assert any(ln.startswith(name) for ln in out.splitlines()), (name, out)
+    assert "Frechet ratio tutorial / course" in out and "Frechet ratio article  / course" in out
