@@ -1,10 +1,10 @@
 """Generating code, measured: does a character model of Python source write lines that parse?
 
 The metric is the **parse share**: the share of generated non-blank lines that Python's own parser
-(``ast.parse``) accepts as a statement on its own. A line is judged out of its block, so three
-small repairs put it in a neutral context: a block opener (``def f(x):``, ``for ...:``) gets a
-``pass`` body, and ``elif``/``else``/``except``/``finally`` lines get the statement they continue.
-``try:`` gets its ``except``, and a decorator line the function it decorates.
+(``ast.parse``) accepts as a statement on its own. A line is judged out of its block, so small
+repairs put it in a neutral context: a block opener (``def f(x):``, ``for ...:``) gets a ``pass``
+body, ``elif``/``else``/``except``/``finally`` lines get the statement they continue, ``try:``
+gets its ``except``, and a decorator line the function it decorates.
 Lines inside a multi-line string or a bracket that spans lines fail, for real code as for
 generated code, so the share of real held-out source is the ceiling to compare with.
 

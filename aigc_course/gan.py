@@ -368,8 +368,9 @@ def recipe_for(kind: str) -> Recipe:
         # Calibrated: 2,000 steps take 70-75 s CPU/2 and give, over seeds 0-2 (10,000 samples), Frechet 29-32,
         # judge confidence 0.95-0.96 and every class at >= 9%.
         return replace(RECIPES["course"], steps=2000)
-    # "scgan" (the course's GAN), "dcgan": 1,500 steps, 55-60 s CPU/2 plus 2-5 s of k-means for scgan. Over seeds
-    # 0-2 (10,000 samples) the self-conditioned GAN gave Frechet 13-15, confidence 0.94, every class >= 7%.
+    # "scgan" (the course's GAN), "dcgan": 1,500 steps. scgan with its k-means took 78.8 s wall on 2 threads
+    # (155 s CPU; a shared machine at load 1). Over seeds 0-2 (10,000 samples) the self-conditioned GAN gave
+    # Frechet 13-15, confidence 0.94, every class >= 7%.
     return RECIPES["course"]
 
 
