@@ -13,11 +13,12 @@ import hashlib
 import math
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from aigc_course.utils import atomic_write
 
 CACHE_VERSION = 1
 SPLIT_SEED = 0  # the seed of the stratified split; changing it changes every result in the course
@@ -57,6 +58,31 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int = SPLIT_SEED
         test.append(idx[:n_test])
         train.append(idx[n_test:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def stratified_indices(y: torch.Tensor | np.ndarray, n: int, seed: int = 0) -> torch.Tensor:
+    """Return `n` indices (int64, sorted by class then draw) drawn without replacement, equally per class.
+
+    The course's splits are sorted by class, so `x[:32]` is all zeros: display or evaluate
+    `x[stratified_indices(y, 32)]` instead. Classes get n // K items each, the first n % K
+    classes (in a seeded random order) one more; a class with too few items gives all it has.
+    """
+    labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
+    if n < 0 or n > len(labels):
+        raise ValueError(f"stratified_indices: asked for {n} of {len(labels)} items; choose 0 <= n <= {len(labels)}")
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    extra = set(rng.permutation(classes)[: n % len(classes)].tolist()) if len(classes) else set()
+    picked = []
+    for label in classes:
+        idx = np.flatnonzero(labels == label)
+        take = min(len(idx), n // len(classes) + (label in extra))
+        picked.append(idx[rng.permutation(len(idx))[:take]])
+    out = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    if len(out) < n:  # some class ran short: top up from the rest, still seeded
+        rest = np.setdiff1d(np.arange(len(labels)), out)
+        out = np.concatenate([out, rng.choice(rest, n - len(out), replace=False)])
+    return torch.from_numpy(out.astype(np.int64))
 
 
 def _checked_arrays(x: np.ndarray, y: np.ndarray, origin: str) -> tuple[np.ndarray, np.ndarray]:
@@ -164,14 +190,8 @@ def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write atomically: a reader never sees a half-written cache."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays, version=np.int64(CACHE_VERSION), sha256=np.array(_digest(*data)))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as f:
+        np.savez(f, **arrays, version=np.int64(CACHE_VERSION), sha256=np.array(_digest(*data)))
 
 
 def _bundled_split() -> dict[str, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Small helpers every chapter uses: the device, seeding, and showing the package's own source."""
+"""Small helpers every chapter uses: the device, seeding, atomic writes, and showing the package's own source."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ import contextlib
 import inspect
 import os
 import random
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
+
+# When the package was first imported: a notebook's first cell imports it, so this is the notebook's start.
+_STARTED_WALL = time.perf_counter()
 
 
 def device() -> torch.device:
@@ -52,3 +59,45 @@ def timed(label: str, budget_s: float | None = None):
     if budget_s is not None:
         note = f" (budget {budget_s:.0f} s)" if wall <= budget_s else f" - over the {budget_s:.0f} s budget on this machine"
     print(f"{label}: {wall:.1f} s wall, {cpu:.1f} s CPU{note}")
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Yield a binary file that replaces `path` only when the block ends without error.
+
+    Readers see the old file or the new one, never half of one; an interrupted write leaves no temporary
+    file behind. The one atomic write of the package: checkpoints, the data cache and grading use it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int = 0o644) -> None:
+    """Write `data` (text is UTF-8 encoded) to `path` atomically (see `atomic_write`)."""
+    with atomic_write(path, mode) as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+
+
+def runtime_summary(budget_s: float | None = None) -> str:
+    """Return "This notebook ran in X s wall, Y s CPU" (since the package's import), against `budget_s` when given.
+
+    Each chapter's last cell prints it, so the time a learner reads is the one this very run measured.
+    CPU seconds count every thread of this process: on a busy machine they are the steadier figure.
+    """
+    wall, cpu = time.perf_counter() - _STARTED_WALL, time.process_time()
+    text = f"This notebook ran in {wall:.0f} s wall clock ({cpu:.0f} s of CPU time, {torch.get_num_threads()} torch threads)"
+    if budget_s is not None:
+        verdict = "within" if wall <= budget_s else "over"
+        text += f": {verdict} its budget of {budget_s:.0f} s, set for a quiet 2-core machine"
+    return text + "."

@@ -19,10 +19,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+from aigc_course.utils import write_atomic
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 PUBLIC, HIDDEN = "### PUBLIC TESTS", "### HIDDEN TESTS"
@@ -110,23 +111,6 @@ def code_cells(path: str | os.PathLike) -> list[str]:
     return cells
 
 
-def atomic_write(path: str | os.PathLike, data: str | bytes, mode: int = 0o644) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def build_assignment(instructor: str | os.PathLike, out: str | os.PathLike) -> tuple[Path, Path]:
     """Write OUT/<name>.ipynb (for students) and OUT/<name>.grader/ (the bundle); return both paths."""
     instructor = Path(instructor)
@@ -143,7 +127,7 @@ def build_assignment(instructor: str | os.PathLike, out: str | os.PathLike) -> t
         questions[t.question] = questions.get(t.question, 0.0) + t.points
     out = Path(out)
     student_path = out / f"{name}.ipynb"
-    atomic_write(student_path, nbformat.writes(student))
+    write_atomic(student_path, nbformat.writes(student))
     bundle = out / f"{name}.grader"
     bundle.mkdir(parents=True, exist_ok=True)
     os.chmod(bundle, 0o700)
@@ -151,7 +135,7 @@ def build_assignment(instructor: str | os.PathLike, out: str | os.PathLike) -> t
             "questions": dict(sorted(questions.items(), key=lambda kv: _natural(kv[0]))),
             "public_tests": public, "hidden_tests": hidden,
             "source_sha256": hashlib.sha256(instructor.read_bytes()).hexdigest()}
-    atomic_write(bundle / "assignment.json", json.dumps(meta, indent=1), mode=0o600)
+    write_atomic(bundle / "assignment.json", json.dumps(meta, indent=1), mode=0o600)
     return student_path, bundle
 
 

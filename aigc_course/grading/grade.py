@@ -26,9 +26,10 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from aigc_course.grading.authoring import atomic_write, code_cells
+from aigc_course.grading.authoring import code_cells
 from aigc_course.grading.check import Test, collecting, run_test
 from aigc_course.grading.sandbox import Limits, RemoteStudent, SandboxDied, Zygote
+from aigc_course.utils import write_atomic
 
 RESULT_FORMAT = 1
 # Names every test cell may use without importing them (the notebooks' setup cell has them too).
@@ -198,7 +199,7 @@ def write_csv(out: Path, questions: dict, missing: list[str]) -> Path:
                     f"{rec['total']:g}", f"{rec['max_total']:g}", status])
     for s in missing:
         w.writerow([s, *("0" for _ in questions), "0", f"{max_total:g}", "missing"])
-    atomic_write(out / "grades.csv", buf.getvalue())
+    write_atomic(out / "grades.csv", buf.getvalue())
     return out / "grades.csv"
 
 
@@ -269,9 +270,9 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
                 rec.update(student=student, file=str(path), sha256=digest, late=late,
                            graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
                 safe = _safe(student)
-                atomic_write(out / "feedback" / f"{safe}.md", feedback_markdown(student, rec))
-                atomic_write(out / "gradescope" / safe / "results.json", gradescope_json(rec))
-                atomic_write(out / "results" / f"{safe}.json", json.dumps(rec, indent=1))
+                write_atomic(out / "feedback" / f"{safe}.md", feedback_markdown(student, rec))
+                write_atomic(out / "gradescope" / safe / "results.json", gradescope_json(rec))
+                write_atomic(out / "results" / f"{safe}.json", json.dumps(rec, indent=1))
                 write_csv(out, questions, missing)
                 if progress:
                     print(f"[{done + i}/{len(subs)}] {student}: {rec['total']:g}/{rec['max_total']:g}"
@@ -289,7 +290,7 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
              f"- late: {', '.join(summary['late']) or 'none'}",
              f"- missing: {', '.join(summary['missing']) or 'none'}",
              f"- not graded because the grader failed (rerun to retry): {', '.join(errors) or 'none'}"]
-    atomic_write(out / "summary.md", "\n".join(lines) + "\n")
+    write_atomic(out / "summary.md", "\n".join(lines) + "\n")
     return summary
 
 
