@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 from aigc_course import distributed
 from aigc_course.losses import bernoulli_log_likelihood, gaussian_kl, reparameterize
@@ -331,78 +332,113 @@ class TrainConfig:
     seed: int = 0
 
 
-def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, y: torch.Tensor | None = None,
-              progress: bool = True, callback: Callable[[int, dict], None] | None = None,
-              every: int = 100, ctx: distributed.Context | None = None, state: dict | None = None,
-              save: Callable[[dict], None] | None = None, save_every: int = 0) -> dict[str, list[float]]:
+def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, *, y: torch.Tensor | None = None,
+              progress: bool = True, callback: Callable[[int, dict], None] | None = None, every: int = 100,
+              **run: object) -> dict[str, list[float]]:
     """Train `model` on grey digits x (N, 1, 28, 28) in [0, 1]; return the per-step history in nats per image.
 
-    Each step binarises a fresh random batch, draws one z per image by the reparameterisation
-    trick and takes an Adam step on -(log p(x|z) - beta * KL). Encoder and decoder are trained
-    together, on this one objective. `callback(step, history)` runs every `every` steps.
-
-    Under torchrun pass `ctx` (``distributed.setup()``): the model becomes a DDP module and each
-    rank trains on its share of every batch; rank 0 alone shows progress and saves.
-    `save(state)` receives the resumable training state every `save_every` steps and at the end;
-    `state` (such a dict) resumes training where it stopped.
+    Each step binarises a fresh random batch, draws one z per image by the reparameterisation trick and
+    takes an Adam step on -(log p(x|z) - beta * KL): encoder and decoder together, on one objective.
+    `callback(step, history)` runs every `every` steps. Run plumbing (``ctx``, ``state``, ``save``,
+    ``save_every``: torchrun, resume, checkpoints) goes to `run_vae`, which takes the very same steps.
     """
-    from tqdm.auto import tqdm
+    if run:
+        return run_vae(model, x, config, y=y, progress=progress, callback=callback, every=every, **run)
+    g = torch.Generator().manual_seed(config.seed)
+    dev = next(model.parameters()).device
+    opt, sched = make_optimizer(model, config)
+    history: dict[str, list[float]] = {"reconstruction": [], "kl": [], "neg_elbo": []}
+    model.train()
+    for step in tqdm(range(config.steps), desc="training the VAE", disable=not progress, leave=False):
+        xb, yb, eps = draw_batch(x, y, config, model.config, g, dev)          # binary images, labels, noise
+        logits, mu, logvar = _encode_decode(model, xb, yb, eps)               # z = mu + sigma * eps
+        reconstruction = -bernoulli_log_likelihood(logits, xb)                # (B,) nats
+        kl = gaussian_kl(mu, logvar)                                          # (B,) nats
+        loss = (reconstruction + beta_at(step, config) * kl).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        log_step(history, reconstruction.mean().item(), kl.mean().item())
+        if callback is not None and (step % every == 0 or step == config.steps - 1):
+            callback(step, history)
+    model.eval()
+    return history
 
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.LRScheduler]:
+    """Return (Adam, its schedule): a constant rate, or a cosine decay to `final_lr` when one is set."""
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    if config.final_lr is None:
+        return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.final_lr)
+
+
+def draw_batch(x: torch.Tensor, y: torch.Tensor | None, config: TrainConfig, model_config: VAEConfig,
+               g: torch.Generator, device: torch.device | str = "cpu",
+               ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Return one random global batch: binary images (B, 1, 28, 28), labels (B,) or None, noise eps (B, latent_dim)."""
+    idx = torch.randint(len(x), (config.batch_size,), generator=g)
+    xb = x[idx]
+    if config.shift:   # augmentation: roll the batch by up to `shift` pixels
+        dy, dx = torch.randint(-config.shift, config.shift + 1, (2,), generator=g).tolist()
+        xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+    xb = binarize(xb, g).to(device)
+    yb = None if y is None or not model_config.num_classes else y[idx].to(device)
+    return xb, yb, torch.randn(config.batch_size, model_config.latent_dim, generator=g).to(device)
+
+
+def beta_at(step: int, config: TrainConfig) -> float:
+    """Return the KL weight at `step`: `config.beta`, ramped linearly from 0 over `config.warmup` steps."""
+    return config.beta * min(1.0, (step + 1) / config.warmup) if config.warmup else config.beta
+
+
+def log_step(history: dict[str, list[float]], reconstruction: float, kl: float) -> None:
+    """Append one step's mean reconstruction term, KL and their sum (-ELBO), in nats per image, to `history`."""
+    history["reconstruction"].append(reconstruction)
+    history["kl"].append(kl)
+    history["neg_elbo"].append(reconstruction + kl)
+
+
+def run_vae(model: VAE, x: torch.Tensor, config: TrainConfig, *, y: torch.Tensor | None = None,
+            progress: bool = True, callback: Callable[[int, dict], None] | None = None, every: int = 100,
+            ctx: distributed.Context | None = None, state: dict | None = None,
+            save: Callable[[dict], None] | None = None, save_every: int = 0) -> dict[str, list[float]]:
+    """`train_vae`'s steps with the run plumbing: DDP under torchrun, resume from `state`, `save(state)`.
+
+    Every rank draws the same global batch and keeps its share; the model becomes a DDP module (DDP
+    syncs gradients in `forward`, so one call encodes, moves z by the noise and decodes); rank 0 alone
+    shows progress and saves every `save_every` steps and at the end. Return the history as `train_vae` does.
+    """
     g = torch.Generator().manual_seed(config.seed)
     dev = next(model.parameters()).device
     ctx = ctx or distributed.Context(device=dev)
-    # DDP syncs gradients in `forward`: one call encodes, moves z by the given noise and decodes.
     encode_decode = distributed.wrap_call(model, _encode_decode, ctx)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = None
-    if config.final_lr is not None:
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps, eta_min=config.final_lr)
+    opt, sched = make_optimizer(model, config)
     history: dict[str, list[float]] = {"reconstruction": [], "kl": [], "neg_elbo": []}
     start = 0
     if state is not None:   # resume: optimiser, schedule, random streams and history as they were at step `start`
         start, history = state["step"], state["history"]
         opt.load_state_dict(state["opt"])
-        if sched is not None:
-            sched.load_state_dict(state["sched"])
+        sched.load_state_dict(state["sched"])
         g.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
-
-    def training_state(step: int) -> dict:
-        return {"step": step, "opt": opt.state_dict(), "sched": sched.state_dict() if sched is not None else None,
-                "rng": g.get_state(), "torch_rng": torch.get_rng_state(), "history": history}
-
     model.train()
-    bar = tqdm(range(start, config.steps), desc="training the VAE", disable=not (progress and ctx.is_main),
-               leave=False, initial=start, total=config.steps)
-    for step in bar:
-        # Draw the global batch and its noise on every rank alike; each rank keeps its share.
-        idx = torch.randint(len(x), (config.batch_size,), generator=g)
-        xb = x[idx]
-        if config.shift:
-            dy, dx = torch.randint(-config.shift, config.shift + 1, (2,), generator=g).tolist()
-            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
-        xb = ctx.shard(binarize(xb, g)).to(dev)
-        yb = None if y is None or not model.config.num_classes else ctx.shard(y[idx]).to(dev)
-        eps = ctx.shard(torch.randn(config.batch_size, model.config.latent_dim, generator=g)).to(dev)
-        logits, mu, logvar = encode_decode(xb, yb, eps)                       # z = mu + sigma * eps
-        reconstruction = -bernoulli_log_likelihood(logits, xb)                # (B,) nats
-        kl = gaussian_kl(mu, logvar)                                          # (B,) nats
-        beta = config.beta * min(1.0, (step + 1) / config.warmup) if config.warmup else config.beta
-        loss = (reconstruction + beta * kl).mean()
+    for step in tqdm(range(start, config.steps), desc="training the VAE", disable=not (progress and ctx.is_main),
+                     leave=False, initial=start, total=config.steps):
+        xb, yb, eps = (None if t is None else ctx.shard(t) for t in draw_batch(x, y, config, model.config, g, dev))
+        logits, mu, logvar = encode_decode(xb, yb, eps)
+        reconstruction, kl = -bernoulli_log_likelihood(logits, xb), gaussian_kl(mu, logvar)
+        loss = (reconstruction + beta_at(step, config) * kl).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if sched is not None:
-            sched.step()
-        rec, kl_mean = distributed.means_over_ranks([reconstruction.mean().item(), kl.mean().item()], ctx)
-        history["reconstruction"].append(rec)
-        history["kl"].append(kl_mean)
-        history["neg_elbo"].append(history["reconstruction"][-1] + history["kl"][-1])
+        sched.step()
+        log_step(history, *distributed.means_over_ranks([reconstruction.mean().item(), kl.mean().item()], ctx))
         if save is not None and ctx.is_main and ((save_every and (step + 1) % save_every == 0)
                                                  or step + 1 == config.steps):
-            save(training_state(step + 1))
-        if step % 50 == 0:
-            bar.set_postfix(rec=f"{history['reconstruction'][-1]:.1f}", kl=f"{history['kl'][-1]:.1f}")
+            save({"step": step + 1, "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": g.get_state(),
+                  "torch_rng": torch.get_rng_state(), "history": history})
         if callback is not None and (step % every == 0 or step == config.steps - 1):
             callback(step, history)
     model.eval()
