@@ -136,7 +136,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
 
     from aigc_course.grading.grade import grade_folder
-    from aigc_course.grading.sandbox import Limits
+    from aigc_course.grading.jail import Limits
 
     due = None
     if args.due:

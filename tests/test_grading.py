@@ -21,14 +21,14 @@ from aigc_course.grading.authoring import (
     code_cells,
     strip_solution,
 )
+from aigc_course.grading.check import TEST_PRELUDE, collect_tests
 from aigc_course.grading.grade import (
-    TEST_PRELUDE,
-    collect_tests,
     grade_folder,
     grade_notebook,
     load_assignment,
 )
-from aigc_course.grading.sandbox import Limits, Zygote
+from aigc_course.grading.jail import Limits
+from aigc_course.grading.zygote import Zygote
 
 check_module = importlib.import_module("aigc_course.grading.check")  # the module, not the check() function
 

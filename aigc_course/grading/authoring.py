@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from aigc_course.grading.check import collect_tests
 from aigc_course.utils import write_atomic
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -119,8 +120,6 @@ def build_assignment(instructor: str | os.PathLike, out: str | os.PathLike) -> t
     student, public, hidden = split_notebook(nb)
     if not public and not hidden:
         raise AuthoringError(f"{instructor}: no cell starts with {PUBLIC} or {HIDDEN}")
-    from aigc_course.grading.grade import collect_tests
-
     tests = collect_tests(public, hidden)
     questions: dict[str, float] = {}
     for t in tests:

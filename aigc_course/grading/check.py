@@ -24,6 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aigc_course.grading import wire
+from aigc_course.grading.errors import SandboxDied, StudentError, describe
+
+# Names every test cell may use without importing them (the notebooks' setup cell has them too).
+TEST_PRELUDE = """
+import math
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from aigc_course.grading.check import assert_close, assert_shape, test
+"""
 
 
 @dataclass
@@ -71,8 +82,17 @@ def collecting(hidden: bool = False):
         _registry = saved
 
 
-class StudentError(Exception):
-    """The student's code raised, or returned something that is not plain data."""
+def collect_tests(public: list[str], hidden: list[str]) -> list[Test]:
+    """Execute test cell sources (trusted: they come from the instructor) and return their tests."""
+    tests: list[Test] = []
+    for sources, is_hidden in ((public, False), (hidden, True)):
+        for src in sources:
+            namespace = {"__name__": "aigc_course_tests"}
+            exec(TEST_PRELUDE, namespace)
+            with collecting(hidden=is_hidden) as found:
+                exec(compile(src, "<tests>", "exec"), namespace)
+            tests.extend(found)
+    return tests
 
 
 def _as_array(x, what: str) -> np.ndarray:
@@ -138,8 +158,6 @@ def _unwrap(value):
 
 def _local_call(fn):
     def call(*args, **kwargs):
-        from aigc_course.grading.runner import describe
-
         try:
             result = fn(*_unwrap(args), **_unwrap(kwargs))
         except Exception as e:
@@ -176,8 +194,6 @@ class LocalStudent:
 
 def run_test(t: Test, student) -> dict:
     """Run one test; return {question, name, points, score, passed, message, hidden}."""
-    from aigc_course.grading.sandbox import SandboxDied
-
     result = {"question": t.question, "name": t.name, "points": t.points, "score": 0.0, "passed": False,
               "message": "", "hint": t.hint, "hidden": t.hidden}
     try:

@@ -27,20 +27,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from aigc_course.grading.authoring import code_cells
-from aigc_course.grading.check import Test, collecting, run_test
-from aigc_course.grading.sandbox import Limits, RemoteStudent, SandboxDied, Zygote
+from aigc_course.grading.check import Test, collect_tests, run_test
+from aigc_course.grading.errors import SandboxDied
+from aigc_course.grading.jail import Limits
+from aigc_course.grading.session import RemoteStudent
+from aigc_course.grading.zygote import Zygote
 from aigc_course.utils import write_atomic
 
 RESULT_FORMAT = 1
-# Names every test cell may use without importing them (the notebooks' setup cell has them too).
-TEST_PRELUDE = """
-import math
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from aigc_course.grading.check import assert_close, assert_shape, test
-"""
 
 
 # --------------------------------------------------------------------------- bundle and tests
@@ -55,19 +49,6 @@ def load_assignment(bundle: str | os.PathLike) -> dict:
     if meta.get("format") != 1:
         raise ValueError(f"{path}: not a grader bundle of format 1")
     return meta
-
-
-def collect_tests(public: list[str], hidden: list[str]) -> list[Test]:
-    """Execute test cell sources (trusted: they come from the instructor) and return their tests."""
-    tests: list[Test] = []
-    for sources, is_hidden in ((public, False), (hidden, True)):
-        for src in sources:
-            namespace = {"__name__": "aigc_course_tests"}
-            exec(TEST_PRELUDE, namespace)
-            with collecting(hidden=is_hidden) as found:
-                exec(compile(src, "<tests>", "exec"), namespace)
-            tests.extend(found)
-    return tests
 
 
 # --------------------------------------------------------------------------- one submission

@@ -15,10 +15,10 @@ import io
 import os
 import re
 import sys
-import traceback
 import types
 
 from aigc_course.grading import wire
+from aigc_course.grading.errors import describe
 
 OUTPUT_CAP = 1 << 20  # bytes of print() kept per process; the rest is dropped
 
@@ -61,20 +61,11 @@ def strip_magics(source: str) -> str:
     return _MAGIC.sub(lambda m: m.group(1) + "pass  # ", source)
 
 
-def describe(exc: BaseException) -> str:
-    """Return 'Type: message' plus the last frame inside the student's cells, if any."""
-    msg = f"{type(exc).__name__}: {exc}"[:500]
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
-    if frames:
-        f = frames[-1]
-        msg += f" (at code {f.filename[1:-1]}, line {f.lineno}, in {f.name})"
-    return msg
-
-
-def serve(cells: list[str], rfd: int, wfd: int) -> None:
-    """Run the notebook's cells, then answer the grader's requests until it says bye."""
+def serve(rfd: int, wfd: int) -> None:
+    """Read the notebook's cells from the grader, run them, then answer its requests until it says bye."""
     out = os.fdopen(wfd, "wb", buffering=0)
     inp = os.fdopen(rfd, "rb")
+    cells = wire.loads(inp.readline())["cells"]
 
     def send(msg: dict) -> None:
         out.write(wire.dumps(msg))
