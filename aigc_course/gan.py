@@ -13,6 +13,7 @@ without labels, and samples by drawing a cluster as often as it occurs in the da
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aigc_course import distributed
+from aigc_course import engine
 from aigc_course.losses import (
     discriminator_loss,
     generator_loss_nonsaturating,
@@ -32,6 +33,42 @@ from aigc_course.plots import grid_png
 # --------------------------------------------------------------------------- models
 
 
+class Unconditional(nn.Sequential):
+    """An nn.Sequential called as (x, y=None), ignoring y: the call every GAN's generator and discriminator take."""
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return super().forward(x)
+
+
+class GAN(nn.Module):
+    """What every course GAN shares: child modules `generator` (z, y) -> images and `discriminator` (x, y) -> logits.
+
+    Subclasses build the two halves (parameters grouped by module, so each has its own optimiser and DDP
+    wrapper) and, if conditional, override `draw_labels`.
+    """
+    z_dim: int
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Return G(z, y): (N, 1, 28, 28) in [-1, 1]."""
+        return self.generator(z, y)
+
+    def discriminate(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Return D's logits, shape (N,), for images (N, 1, 28, 28) in [-1, 1]."""
+        return self.discriminator(x, y)
+
+    def draw_labels(self, n: int, y: torch.Tensor | int | None,
+                    generator: torch.Generator | None) -> torch.Tensor | None:
+        """Return the n labels `sample` conditions on (None for an unconditional GAN)."""
+        return None
+
+    @torch.no_grad()
+    def sample(self, n: int, y: torch.Tensor | int | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Return n samples, (n, 1, 28, 28) in [0, 1] (labels `y` for a conditional GAN)."""
+        z = torch.randn(n, self.z_dim, generator=generator).to(_device_of(self))
+        return (self.generate(z, self.draw_labels(n, y, generator)) + 1) / 2
+
+
 @dataclass
 class MLPGANConfig:
     """The article's shapes: z (100) -> 128 ReLU -> 784 tanh; image (784) -> 128 LeakyReLU -> 1."""
@@ -39,37 +76,23 @@ class MLPGANConfig:
     hidden: int = 128
 
 
-class MLPGAN(nn.Module):
+class MLPGAN(GAN):
     """The article's Keras GAN in PyTorch, with its bugs fixed (see the chapter notebook)."""
 
     def __init__(self, config: MLPGANConfig):
         super().__init__()
         self.config = config
         self.z_dim = config.z_dim
-        self.generator = nn.Sequential(
+        self.generator = Unconditional(
             nn.Linear(config.z_dim, config.hidden), nn.ReLU(),
             nn.Linear(config.hidden, 784), nn.Tanh(),
             nn.Unflatten(1, (1, 28, 28)),              # Keras: Reshape((28, 28, 1)); torch is channels-first
         )
-        self.discriminator = nn.Sequential(
+        self.discriminator = Unconditional(
             nn.Flatten(),                              # accepts (N, 1, 28, 28) images, as D must
             nn.Linear(784, config.hidden), nn.LeakyReLU(0.2),
-            nn.Linear(config.hidden, 1),               # a logit; the sigmoid is inside the loss
+            nn.Linear(config.hidden, 1), nn.Flatten(0),   # one logit per image; the sigmoid is inside the loss
         )
-
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return G(z): (N, 1, 28, 28) in [-1, 1]."""
-        return self.generator(z)
-
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return D's logits, shape (N,), for images (N, 1, 28, 28) in [-1, 1]."""
-        return self.discriminator(x).squeeze(1)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Return n samples, (n, 1, 28, 28) in [0, 1]."""
-        z = torch.randn(n, self.z_dim, generator=generator).to(_device_of(self))
-        return (self.generate(z) + 1) / 2
 
 
 @dataclass
@@ -81,33 +104,62 @@ class DCGANConfig:
     self_conditioned: bool = False   # the "classes" are k-means clusters of the digits (no labels; see assign_clusters)
 
 
-class DCGAN(nn.Module):
+class DCGenerator(nn.Module):
+    """G of the small DCGAN: (z, one-hot y) -> 4w x 7 x 7 -> 2w x 14 x 14 -> 1 x 28 x 28 in [-1, 1]."""
+
+    def __init__(self, config: DCGANConfig):
+        super().__init__()
+        w, self.num_classes = config.width, config.num_classes
+        self.project = nn.Sequential(nn.Linear(config.z_dim + self.num_classes, 4 * w * 49, bias=False),
+                                     nn.BatchNorm1d(4 * w * 49), nn.ReLU())
+        self.upsample = nn.Sequential(
+            nn.Unflatten(1, (4 * w, 7, 7)),
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(),  # 14x14
+            nn.ConvTranspose2d(2 * w, 1, 4, 2, 1), nn.Tanh(),                                          # 28x28
+        )
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            z = torch.cat([z, F.one_hot(y, self.num_classes).to(z.dtype)], dim=1)
+        return self.upsample(self.project(z))
+
+
+class DCDiscriminator(nn.Module):
+    """D of the small DCGAN: 28x28 -> 14x14 -> 7x7 features -> one logit (+ a projection of y if conditional)."""
+
+    def __init__(self, config: DCGANConfig):
+        super().__init__()
+        w, k = config.width, config.num_classes
+        self.features = nn.Sequential(
+            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),                                   # 14x14
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),  # 7x7
+            nn.Flatten(),
+        )
+        self.out = nn.Linear(2 * w * 49, 1)
+        # Projection discriminator (Miyato & Koyama, 2018): logit += <embed(y), features>.
+        self.embed = nn.Embedding(k, 2 * w * 49) if k else None
+        if self.embed is not None:
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)   # the default N(0, 1) would swamp the logit at start
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.features(x)
+        logit = self.out(h).squeeze(1)
+        if self.embed is not None:
+            logit = logit + (self.embed(y) * h).sum(1)
+        return logit
+
+
+class DCGAN(GAN):
     """Convolutional GAN for 28x28 digits; with num_classes > 0, a conditional GAN."""
 
     def __init__(self, config: DCGANConfig):
         super().__init__()
         self.config = config
         self.z_dim = config.z_dim
-        w, k = config.width, config.num_classes
-        self.g_in = nn.Sequential(nn.Linear(config.z_dim + k, 4 * w * 49, bias=False),
-                                  nn.BatchNorm1d(4 * w * 49), nn.ReLU())
-        self.generator = nn.Sequential(
-            nn.Unflatten(1, (4 * w, 7, 7)),
-            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(),  # 14x14
-            nn.ConvTranspose2d(2 * w, 1, 4, 2, 1), nn.Tanh(),                                          # 28x28
-        )
-        self.discriminator = nn.Sequential(
-            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),                                   # 14x14
-            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),  # 7x7
-            nn.Flatten(),
-        )
-        self.d_out = nn.Linear(2 * w * 49, 1)
-        # Projection discriminator (Miyato & Koyama, 2018): logit += <embed(y), features>.
-        self.d_embed = nn.Embedding(k, 2 * w * 49) if k else None
-        if self.d_embed is not None:
-            nn.init.normal_(self.d_embed.weight, 0.0, 0.02)   # the default N(0, 1) would swamp the logit at start
+        self.generator = DCGenerator(config)
+        self.discriminator = DCDiscriminator(config)
         if config.self_conditioned:   # how often each cluster occurs in the training digits (set by assign_clusters)
-            self.register_buffer("cluster_share", torch.full((k,), 1.0 / k))
+            self.register_buffer("cluster_share", torch.full((config.num_classes,), 1.0 / config.num_classes))
 
     def assign_clusters(self, images: torch.Tensor, seed: int = 0) -> torch.Tensor:
         """Cluster `images` (N, 1, 28, 28) by their pixels into num_classes groups; return the cluster ids (N,).
@@ -126,39 +178,17 @@ class DCGAN(nn.Module):
         self.cluster_share.copy_(torch.bincount(clusters, minlength=k).float() / len(clusters))
         return clusters
 
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return G(z, labels): (N, 1, 28, 28) in [-1, 1]."""
-        if self.config.num_classes:
-            z = torch.cat([z, F.one_hot(labels, self.config.num_classes).to(z.dtype)], dim=1)
-        return self.generator(self.g_in(z))
-
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return D's logits, shape (N,), for images (N, 1, 28, 28) in [-1, 1]."""
-        h = self.discriminator(x)
-        logit = self.d_out(h).squeeze(1)
-        if self.d_embed is not None:
-            logit = logit + (self.d_embed(labels) * h).sum(1)
-        return logit
-
-    @torch.no_grad()
-    def sample(self, n: int, labels: torch.Tensor | int | None = None,
-               generator: torch.Generator | None = None) -> torch.Tensor:
-        """Return n samples, (n, 1, 28, 28) in [0, 1].
-
-        A conditional GAN draws `labels` (default 0..9 cycling); a self-conditioned one draws its
-        clusters at random, each as often as in the training digits.
-        """
-        dev = _device_of(self)
-        z = torch.randn(n, self.z_dim, generator=generator).to(dev)
-        y = None
-        if self.config.num_classes:
-            if labels is None and self.config.self_conditioned:
-                labels = torch.multinomial(self.cluster_share.cpu(), n, replacement=True, generator=generator)
-            elif labels is None:
-                labels = torch.arange(n) % self.config.num_classes
-            y = torch.as_tensor(labels).expand(n).to(dev) if torch.as_tensor(labels).dim() == 0 \
-                else torch.as_tensor(labels).to(dev)
-        return (self.generate(z, y) + 1) / 2
+    def draw_labels(self, n: int, y: torch.Tensor | int | None,
+                    generator: torch.Generator | None) -> torch.Tensor | None:
+        """Return n labels: `y` (one label or n), else clusters drawn as often as in the data, else 0..9 cycling."""
+        k = self.config.num_classes
+        if not k:
+            return None
+        if y is None and self.config.self_conditioned:
+            y = torch.multinomial(self.cluster_share.cpu(), n, replacement=True, generator=generator)
+        elif y is None:
+            y = torch.arange(n) % k
+        return torch.as_tensor(y).expand(n).to(_device_of(self))
 
 
 def _device_of(model: nn.Module) -> torch.device:
@@ -185,7 +215,7 @@ class TutorialDCGANConfig:
     ndf: int = 64
 
 
-class TutorialDCGAN(nn.Module):
+class TutorialDCGAN(GAN):
     """pytorch/examples' DCGAN shrunk to 28x28: G 1->3->7->14->28 (ConvT), D 28->14->7->3->1 (Conv)."""
 
     def __init__(self, config: TutorialDCGANConfig):
@@ -193,34 +223,20 @@ class TutorialDCGAN(nn.Module):
         self.config = config
         self.z_dim = config.z_dim
         g, d = config.ngf, config.ndf
-        self.generator = nn.Sequential(
+        self.generator = Unconditional(
             nn.Unflatten(1, (config.z_dim, 1, 1)),
             nn.ConvTranspose2d(config.z_dim, g * 4, 3, 1, 0, bias=False), nn.BatchNorm2d(g * 4), nn.ReLU(True),  # 3
             nn.ConvTranspose2d(g * 4, g * 2, 3, 2, 0, bias=False), nn.BatchNorm2d(g * 2), nn.ReLU(True),  # 7
             nn.ConvTranspose2d(g * 2, g, 4, 2, 1, bias=False), nn.BatchNorm2d(g), nn.ReLU(True),  # 14
             nn.ConvTranspose2d(g, 1, 4, 2, 1, bias=False), nn.Tanh(),  # 28
         )
-        self.discriminator = nn.Sequential(
+        self.discriminator = Unconditional(
             nn.Conv2d(1, d, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),  # 14
             nn.Conv2d(d, d * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(d * 2), nn.LeakyReLU(0.2, True),  # 7
             nn.Conv2d(d * 2, d * 4, 3, 2, 0, bias=False), nn.BatchNorm2d(d * 4), nn.LeakyReLU(0.2, True),  # 3
-            nn.Conv2d(d * 4, 1, 3, 1, 0, bias=False), nn.Flatten(),  # 1
+            nn.Conv2d(d * 4, 1, 3, 1, 0, bias=False), nn.Flatten(0),  # 1: one logit per image
         )
         init_dcgan_weights(self)
-
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return G(z): (N, 1, 28, 28) in [-1, 1]."""
-        return self.generator(z)
-
-    def discriminate(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Return D's logits, shape (N,)."""
-        return self.discriminator(x).squeeze(1)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Return n samples, (n, 1, 28, 28) in [0, 1]."""
-        z = torch.randn(n, self.z_dim, generator=generator).to(_device_of(self))
-        return (self.generate(z) + 1) / 2
 
 
 # --------------------------------------------------------------------------- recipes
@@ -254,7 +270,7 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def build_model(kind: str) -> nn.Module:
+def build_model(kind: str) -> GAN:
     """Return a fresh model for `kind`: "gan" (the article's MLP), "dcgan", "scgan", "cgan" or "tutorial"."""
     if kind == "gan":
         return MLPGAN(MLPGANConfig())
@@ -272,91 +288,46 @@ def build_model(kind: str) -> nn.Module:
 # --------------------------------------------------------------------------- training
 
 
-def train_gan(model: nn.Module, images: torch.Tensor, recipe: Recipe, labels: torch.Tensor | None = None,
-              seed: int = 0, progress: bool = True,
-              callback: Callable[[int, dict[str, list[float]]], None] | None = None,
-              callback_every: int = 100, ctx: distributed.Context | None = None, state: dict | None = None,
-              save: Callable[[dict], None] | None = None, save_every: int = 0) -> dict[str, list[float]]:
-    """Train `model` on `images` ((N, 1, 28, 28) in [0, 1]); return the per-step history.
+def train_gan(model: GAN, x: torch.Tensor, recipe: Recipe, *, y: torch.Tensor | None = None, seed: int = 0,
+              progress: bool = True, callback: Callable[[int, dict], None] | None = None, every: int = 100,
+              run: engine.Run | None = None) -> dict[str, list[float]]:
+    """Train `model` on images x (N, 1, 28, 28) in [0, 1] (labels y for a conditional GAN); return the history.
 
-    One step = one discriminator update on a real and a fake batch, then one generator update
-    with the non-saturating loss. The history holds "d_loss", "g_loss", "D(x)" and "D(G(z))"
-    (mean probabilities). `labels` (N,) are used only by a conditional model.
-
-    Under torchrun pass `ctx` (``distributed.setup()``): G and D each become a DDP module, each
-    rank trains on its share of every batch, and rank 0 alone shows progress and saves.
-    `save(state)` receives the resumable training state every `save_every` steps and at the end;
-    `state` (such a dict) resumes training where it stopped.
+    History: per step "d_loss", "g_loss" and the mean probabilities "D(x)", "D(G(z))". `callback(step, history)`
+    runs every `every` steps. `run` (``engine.Run``) adds torchrun, resume and checkpoints; default: one process.
     """
-    from tqdm.auto import tqdm
-
+    run = run or engine.Run.local(model)
     g = torch.Generator().manual_seed(seed)
-    dev = _device_of(model)
-    ctx = ctx or distributed.Context(device=dev)
-    # DDP syncs gradients in `forward`: G and D become two DDP modules whose forward is generate/discriminate.
-    generate = distributed.wrap_call(model, type(model).generate, ctx, only=("generator", "g_"))
-    discriminate = distributed.wrap_call(model, type(model).discriminate, ctx, only=("discriminator", "d_"))
-    data = (images * 2 - 1).to(dev)                       # tanh range: [-1, 1]
-    ys = labels.to(dev) if labels is not None else None
-    conditional = getattr(model.config, "num_classes", 0) > 0
-    d_params = [p for n, p in model.named_parameters() if n.startswith(("discriminator", "d_"))]
-    g_params = [p for n, p in model.named_parameters() if n.startswith(("generator", "g_"))]
-    opt_d = torch.optim.Adam(d_params, lr=recipe.d_lr or recipe.lr, betas=recipe.betas)
-    opt_g = torch.optim.Adam(g_params, lr=recipe.g_lr or recipe.lr, betas=recipe.betas)
+    G, D = run.wrap(model.generator), run.wrap(model.discriminator)      # DDP modules under torchrun
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=recipe.d_lr or recipe.lr, betas=recipe.betas)
+    opt_g = torch.optim.Adam(model.generator.parameters(), lr=recipe.g_lr or recipe.lr, betas=recipe.betas)
     g_loss_fn = generator_loss_saturating if recipe.g_loss == "saturating" else generator_loss_nonsaturating
+    data, labels = (x * 2 - 1).to(run.device), None if y is None else y.to(run.device)   # tanh range: [-1, 1]
     history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "D(x)": [], "D(G(z))": []}
-    start = 0
-    if state is not None:   # resume: optimisers, random stream and history as they were at step `start`
-        start, history = state["step"], state["history"]
-        opt_d.load_state_dict(state["opt_d"])
-        opt_g.load_state_dict(state["opt_g"])
-        g.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-
-    def training_state(step: int) -> dict:
-        return {"step": step, "opt_d": opt_d.state_dict(), "opt_g": opt_g.state_dict(), "rng": g.get_state(),
-                "torch_rng": torch.get_rng_state(), "history": history}
-
-    model.train()
-    for step in tqdm(range(start, recipe.steps), desc=f"training {type(model).__name__}",
-                     disable=not (progress and ctx.is_main), leave=False, initial=start, total=recipe.steps):
-        # Each rank keeps its share of one global batch (and of its noise): together, one process's batch.
-        idx = ctx.batch_indices(len(data), recipe.batch_size, g).to(dev)
-        real = data[idx]
-        y = ys[idx] if conditional else None
-        z = ctx.shard(torch.randn(recipe.batch_size, model.z_dim, generator=g)).to(dev)
+    for _ in run.steps(recipe.steps, history, model=model, optimizers=[opt_d, opt_g], rng=g, progress=progress,
+                       desc=f"training {type(model).__name__}", callback=callback, every=every):
+        idx = run.batch_indices(len(data), recipe.batch_size, g)
+        real, yb = data[idx], None if labels is None else labels[idx]
+        z = run.shard(torch.randn(recipe.batch_size, model.z_dim, generator=g))
 
         # 1. Discriminator step: push D(x) up and D(G(z)) down. G's output is detached, so G is untouched.
-        fake = generate(z, y)
-        real_logits = discriminate(real, y)
-        fake_logits = discriminate(fake.detach(), y)
+        fake = G(z, yb)
+        real_logits, fake_logits = D(real, yb), D(fake.detach(), yb)
         d_loss = discriminator_loss(real_logits, fake_logits, real_label=recipe.real_label)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
-        # 2. Generator step: push D(G(z)) up. Only G's optimiser steps: D is "frozen" here
-        #    (under DDP, no_sync: D's gradients from this step are thrown away, so they need no averaging).
-        #    The saturating loss, an option for the failure-mode lab, minimises E[log(1 - D(G(z)))] instead.
-        with distributed.no_sync(discriminate):
-            fake_logits = discriminate(fake, y)
+        # 2. Generator step: push D(G(z)) up. Only G's optimiser steps, so D is frozen here
+        #    (and D's gradients from this pass are thrown away: no need to average them over ranks).
+        with run.no_sync(D):
+            fake_logits = D(fake, yb)
             g_loss = g_loss_fn(fake_logits)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
         opt_g.step()
-
-        stats = distributed.means_over_ranks([d_loss.item(), g_loss.item(), torch.sigmoid(real_logits).mean().item(),
-                                              torch.sigmoid(fake_logits).mean().item()], ctx)
-        for key, value in zip(history, stats, strict=True):
-            history[key].append(value)
-        if save is not None and ctx.is_main and ((save_every and (step + 1) % save_every == 0)
-                                                 or step + 1 == recipe.steps):
-            save(training_state(step + 1))
-        if callback is not None and ((step + 1) % callback_every == 0 or step + 1 == recipe.steps):
-            model.eval()
-            callback(step + 1, history)
-            model.train()
-    model.eval()
+        run.log(history, d_loss.item(), g_loss.item(), real_logits.sigmoid().mean().item(),
+                fake_logits.sigmoid().mean().item())
     return history
 
 
@@ -382,45 +353,21 @@ def train(kind: str, steps: int | None = None, seed: int = 0, out: Path | str = 
     The checkpoint is rewritten every `save_every` steps with what `resume=PATH` needs to carry on.
     Runs unchanged under ``torchrun --nproc_per_node N -m aigc_course.cli train KIND`` (data parallel).
     """
-    from aigc_course.checkpoint import load_checkpoint, save_checkpoint
     from aigc_course.data import load_digits
-    from aigc_course.utils import seed_everything
 
-    ctx = distributed.setup()
-    seed_everything(seed)
-    model = build_model(kind)
-    state = None
-    if resume is not None:
-        saved, extra = load_checkpoint(resume, with_extra=True)
-        if extra.get("kind", kind) != kind or "resume" not in extra:
-            raise ValueError(f"{resume} is not a resumable checkpoint of a {kind!r} GAN")
-        model.load_state_dict(saved.state_dict())
-        state = extra["resume"]
-    model = model.to(ctx.device)
-    recipe = recipe_for(kind)
-    if steps is not None:
-        recipe = replace(recipe, steps=steps)
-    if state is not None and state["step"] >= recipe.steps:
-        raise ValueError(f"{resume} has already trained {state['step']} of {recipe.steps} steps; "
-                         "pass a larger --steps to train on")
-    images, labels = load_digits("train", source=data)
-    if getattr(model.config, "self_conditioned", False):   # no labels: the k-means clusters of the digits take their place
-        labels = model.assign_clusters(images, seed=seed)
-    path = Path(out) / f"{kind}.pt"
+    recipe = recipe_for(kind) if steps is None else replace(recipe_for(kind), steps=steps)
 
-    def save(training_state: dict) -> None:
-        save_checkpoint(path, model, history=training_state["history"], steps=training_state["step"], seed=seed,
-                        recipe=str(recipe), kind=kind, world_size=ctx.world_size, resume=training_state)
+    def fit(model: GAN, run: engine.Run) -> None:
+        x, y = load_digits("train", source=data)
+        if getattr(model.config, "self_conditioned", False):   # no labels: k-means clusters take their place
+            y = model.assign_clusters(x, seed=seed)
+        train_gan(model, x, recipe, y=y, seed=seed, progress=progress, run=run)
 
-    train_gan(model, images, recipe, labels=labels, seed=seed, progress=progress, ctx=ctx, state=state,
-              save=save, save_every=save_every)
-    distributed.teardown(ctx)
-    return path
+    return engine.launch(kind, functools.partial(build_model, kind), fit, steps=recipe.steps, seed=seed, out=out,
+                         resume=resume, save_every=save_every, recipe=str(recipe))
 
 
 # --------------------------------------------------------------------------- widgets
-
-
 
 
 def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module | None = None):
@@ -440,7 +387,7 @@ def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module 
     caption = widgets.HTML()
 
     def redraw(change=None) -> None:
-        x = model.sample(n, labels=digit.value, generator=torch.Generator().manual_seed(noise.value)).cpu()
+        x = model.sample(n, y=digit.value, generator=torch.Generator().manual_seed(noise.value)).cpu()
         image.value = grid_png(x, nrow=n)
         text = f"{n} samples of the digit <b>{digit.value}</b> (noise seed {noise.value})"
         if judge is not None:
@@ -481,10 +428,10 @@ def latent_explorer(model: nn.Module, directions: int = 3, seed: int = 7, judge:
     def redraw(change=None) -> None:
         z = torch.randn(1, model.z_dim, generator=torch.Generator().manual_seed(start.value))
         z = z + sum(s.value * u for s, u in zip(sliders, units, strict=True))
-        labels = torch.arange(10, device=dev) if conditional else None
+        y = torch.arange(10, device=dev) if conditional else None
         z = z.expand(10, -1) if conditional else z
         with torch.no_grad():
-            x = ((model.generate(z.to(dev), labels) + 1) / 2).cpu()
+            x = ((model.generate(z.to(dev), y) + 1) / 2).cpu()
         image.value = grid_png(x, nrow=len(x), scale=4 if not conditional else 2)
         moves = ", ".join(f"{s.value:+.1f}" for s in sliders)
         text = f"start z {start.value}, steps along the directions: {moves}"

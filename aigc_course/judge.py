@@ -81,7 +81,8 @@ def load_judge(progress: bool = True) -> Judge:
             return judge
     except CheckpointError:
         pass
-    judge = train_judge(progress=progress)
+    with torch.enable_grad():   # callers such as metrics.judge_report run under no_grad
+        judge = train_judge(progress=progress)
     try:
         save_checkpoint(path, judge)
     except OSError:

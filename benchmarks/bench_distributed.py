@@ -33,7 +33,7 @@ def worker(model_kind: str, steps: int) -> None:
     """Run under torchrun: train `steps` steps of `model_kind`; rank 0 prints one JSON line of timings."""
     import torch
 
-    from aigc_course import distributed, gan, load_digits, seed_everything, vae
+    from aigc_course import distributed, engine, gan, load_digits, seed_everything, vae
 
     t_start = time.perf_counter()
     ctx = distributed.setup()
@@ -43,7 +43,7 @@ def worker(model_kind: str, steps: int) -> None:
         model = gan.build_model(model_kind).to(ctx.device)
         recipe = replace(gan.recipe_for(model_kind), steps=steps)
         batch = recipe.batch_size
-        run = lambda: gan.train_gan(model, x, recipe, labels=y, progress=False, ctx=ctx)  # noqa: E731
+        run = lambda: gan.train_gan(model, x, recipe, y=y, progress=False, run=engine.Run(ctx=ctx))  # noqa: E731
     else:
         config, train_config = vae.recipe(model_kind, steps)
         model = vae.VAE(config).to(ctx.device)

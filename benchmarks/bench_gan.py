@@ -56,7 +56,7 @@ def step_gflop(kind: str, recipe_name: str) -> float:
     recipe = replace(RECIPES[recipe_name], steps=1, batch_size=len(x))
     counter = FlopCounterMode(display=False)
     with counter:
-        train_gan(model, x, recipe, labels=torch.arange(len(x)) % 10, progress=False)
+        train_gan(model, x, recipe, y=torch.arange(len(x)) % 10, progress=False)
     return counter.get_total_flops() / 1e9
 
 
@@ -64,9 +64,9 @@ def steps_per_second(kind: str, recipe_name: str, images: torch.Tensor, labels: 
                      probe: int = 50) -> float:
     """Time a short probe run to estimate how many steps fit in the budget."""
     model = build_model(kind)
-    train_gan(model, images, replace(RECIPES[recipe_name], steps=5), labels=labels, progress=False)  # warm-up
+    train_gan(model, images, replace(RECIPES[recipe_name], steps=5), y=labels, progress=False)  # warm-up
     t = CLOCK()
-    train_gan(model, images, replace(RECIPES[recipe_name], steps=probe), labels=labels, progress=False)
+    train_gan(model, images, replace(RECIPES[recipe_name], steps=probe), y=labels, progress=False)
     return probe / (CLOCK() - t)
 
 
@@ -99,7 +99,7 @@ def main() -> None:
         steps = max(1, int((args.seconds - prep) * sps))
         recipe = replace(RECIPES[recipe_name], steps=steps)
         t = CLOCK()
-        train_gan(model, images, recipe, labels=train_labels, seed=args.seed, progress=False)
+        train_gan(model, images, recipe, y=train_labels, seed=args.seed, progress=False)
         wall = CLOCK() - t + prep
         seed_everything(args.seed + 1000)
         report = judge_report(model.sample(args.samples), judge=judge)

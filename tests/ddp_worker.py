@@ -3,7 +3,7 @@
 Usage: torchrun --standalone --nproc_per_node 2 tests/ddp_worker.py OUT_DIR MODE[,MODE...] [fail-rank-1]
 
 judge: one SGD step of the evaluation classifier (a plain model: `distributed.wrap`);
-gan / vae: two steps of `gan.train_gan` / `vae.train_vae` with `ctx`, as the CLI trainers run them;
+gan / vae: two steps of `gan.train_gan` (with `engine.Run(ctx)`) / `vae.train_vae` (with `ctx`), as the CLI trainers run them;
 cgan: two steps of the conditional DCGAN (batch norm): every rank saves its parameters to rank<R>.pt.
 Each mode writes to OUT_DIR/MODE/, where rank 0 alone writes model.pt. With fail-rank-1, rank 1
 raises in the middle of training (after its first step), while rank 0 carries on into the next one.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from aigc_course import distributed, save_checkpoint
+from aigc_course import distributed, engine, save_checkpoint
 
 root, modes = Path(sys.argv[1]), sys.argv[2].split(",")
 fail = sys.argv[-1] == "fail-rank-1"
@@ -54,8 +54,8 @@ for mode in modes:
         torch.manual_seed(0)
         model = gan.build_model(mode)
         x, y = gan_data()
-        extra = {"history": gan.train_gan(model, x, gan.Recipe(steps=2, batch_size=16), labels=y, seed=3,
-                                          progress=False, ctx=ctx, callback=fail_here, callback_every=1)}
+        extra = {"history": gan.train_gan(model, x, gan.Recipe(steps=2, batch_size=16), y=y, seed=3,
+                                          progress=False, run=engine.Run(ctx=ctx), callback=fail_here, every=1)}
         if mode == "cgan":
             torch.save(model.state_dict(), out / f"rank{ctx.rank}.pt")
     elif mode == "vae":

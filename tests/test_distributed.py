@@ -75,7 +75,7 @@ def test_gan_ddp_steps_equal_one_process_steps_for_both_g_and_d(two_ranks):
     torch.manual_seed(0)
     model = gan.build_model("gan")
     x, y = data()
-    history = gan.train_gan(model, x, gan.Recipe(steps=2, batch_size=16), labels=y, seed=3, progress=False)
+    history = gan.train_gan(model, x, gan.Recipe(steps=2, batch_size=16), y=y, seed=3, progress=False)
     ddp, extra = load_checkpoint(two_ranks / "gan" / "model.pt", with_extra=True)
     # Two Adam steps of G and D: the second step sees the first step's update of both networks.
     assert_same_parameters(ddp.generator, model.generator)
@@ -92,7 +92,7 @@ def test_gan_with_batch_norm_keeps_both_ranks_in_step(two_ranks):
     for name in r0:
         if "running" not in name and "num_batches" not in name:
             assert torch.equal(r0[name], r1[name]), name
-    assert not torch.equal(r0["g_in.0.weight"], start["g_in.0.weight"])   # it did train
+    assert not torch.equal(r0["generator.project.0.weight"], start["generator.project.0.weight"])   # it did train
     assert sorted(p.name for p in (two_ranks / "cgan").iterdir()) == ["model.pt", "rank0.pt", "rank1.pt"]
 
 
@@ -144,7 +144,7 @@ def interrupt_at(step_to_stop: int, step: int, history: dict) -> None:
         raise Interrupted
 
 
-@pytest.mark.parametrize("module, kind, loop, every", [(gan, "gan", "train_gan", "callback_every"),
+@pytest.mark.parametrize("module, kind, loop, every", [(gan, "gan", "train_gan", "every"),
                                                        (vae, "vae", "train_vae", "every")])
 def test_an_interrupted_run_resumed_ends_where_an_uninterrupted_run_ends(tmp_path, monkeypatch, module, kind,
                                                                        loop, every):

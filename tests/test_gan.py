@@ -59,12 +59,12 @@ def test_article_mlp_has_the_articles_shapes():
 
 def test_conditional_gan_draws_the_requested_label_shapes():
     model = DCGAN(DCGANConfig(num_classes=10)).eval()
-    assert model.sample(4, labels=3).shape == (4, 1, 28, 28)
-    assert model.sample(3, labels=torch.tensor([0, 1, 2])).shape == (3, 1, 28, 28)
+    assert model.sample(4, y=3).shape == (4, 1, 28, 28)
+    assert model.sample(3, y=torch.tensor([0, 1, 2])).shape == (3, 1, 28, 28)
     seed_everything(0)
-    a = model.sample(2, labels=3)
+    a = model.sample(2, y=3)
     seed_everything(0)
-    b = model.sample(2, labels=7)
+    b = model.sample(2, y=7)
     assert not torch.allclose(a, b), "the label must change the image"
 
 
