@@ -1,6 +1,8 @@
-"""The `aigc-course` command: `env` now; chapters add `train`, `sample`, `eval` and `grade`.
+"""The `aigc-course` command: `env`, `train`, `sample`, `eval`, `assign` and `grade`.
 
-Each subcommand is a function ``cmd_NAME(args) -> int`` registered in ``build_parser``.
+Each subcommand is a function ``cmd_NAME(args) -> int`` registered in ``build_parser``. ``TRAINERS`` maps each
+model name of ``aigc-course train NAME`` to the family's ``train`` entry (which runs on ``aigc_course.engine``,
+so the same command works under ``torchrun``). A chapter that adds a family adds its names there.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ import argparse
 import os
 import platform
 import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aigc_course import gan, vae
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -53,33 +59,28 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
-# Model name -> "module:function". The function trains one model and returns its checkpoint path:
-#   train(kind: str, steps: int | None, seed: int, out: Path, data: str | None, progress: bool) -> Path
+# Model name -> its family's trainer, called as
+#   train(kind=NAME, steps=int | None, seed=int, out=Path, data=str | None, progress=bool[, resume=Path]) -> Path
 # (steps None = the course recipe's calibrated step count). Chapters register their models here.
-TRAINERS: dict[str, str] = {
-    "gan": "aigc_course.gan:train",
-    "dcgan": "aigc_course.gan:train",
-    "scgan": "aigc_course.gan:train",
-    "cgan": "aigc_course.gan:train",
-    "vae": "aigc_course.vae:train",
-    "convvae": "aigc_course.vae:train",
-    "cvae": "aigc_course.vae:train",
-    "pixelvae": "aigc_course.vae:train",
+TRAINERS: dict[str, Callable[..., Path]] = {
+    **{kind: gan.train for kind in ("gan", "dcgan", "scgan", "cgan")},
+    **{kind: vae.train for kind in ("vae", "convvae", "cvae", "pixelvae")},
 }
 
 
-def _load(target: str):
-    import importlib
+def load_model(path: str, needs: str, what: str):
+    """Return the model of the checkpoint at `path`; raise ValueError if it has no method `needs` (`what` it is for)."""
+    from aigc_course.checkpoint import load_checkpoint
 
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    model = load_checkpoint(path)
+    if not hasattr(model, needs):
+        raise ValueError(f"{path} holds a {type(model).__name__}, which {what}")
+    return model
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a course model from scratch and write its checkpoint to OUT/<model>.pt."""
-    from pathlib import Path
-
-    train = _load(TRAINERS[args.model])
+    train = TRAINERS[args.model]
     resume = {"resume": Path(args.resume)} if args.resume else {}
     path = train(kind=args.model, steps=args.steps, seed=args.seed, out=Path(args.out), data=args.data,
                  progress=not args.quiet, **resume)
@@ -90,16 +91,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Load a checkpoint and save `n` samples as a float tensor (N, 1, 28, 28) in [0, 1]."""
-    from pathlib import Path
-
     import torch
 
-    from aigc_course.checkpoint import load_checkpoint
     from aigc_course.utils import seed_everything
 
-    model = load_checkpoint(args.checkpoint)
-    if not hasattr(model, "sample"):
-        raise ValueError(f"{args.checkpoint} holds a {type(model).__name__}, which cannot sample")
+    model = load_model(args.checkpoint, "sample", "cannot sample")
     seed_everything(args.seed)
     with torch.no_grad():
         samples = model.sample(args.n).detach().cpu().float().clamp(0, 1)
@@ -161,14 +157,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Load a VAE checkpoint and print its held-out -ELBO and IWAE NLL in nats per image."""
-    from aigc_course.checkpoint import load_checkpoint
-    from aigc_course.vae import evaluate, heldout_digits
-
-    model = load_checkpoint(args.checkpoint)
-    if not hasattr(model, "elbo"):
-        raise ValueError(f"{args.checkpoint} holds a {type(model).__name__}, which has no likelihood to evaluate")
-    x, y = heldout_digits(args.data)
-    result = evaluate(model, x, y, k=args.k, seed=args.seed)
+    model = load_model(args.checkpoint, "elbo", "has no likelihood to evaluate")
+    x, y = vae.heldout_digits(args.data)
+    result = vae.evaluate(model, x, y, k=args.k, seed=args.seed)
     print(f"held-out digits (binarised, seed 0): {result}")
     return 0
 
@@ -180,17 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check-data", action="store_true", help="also load the digits and time it")
     p.set_defaults(func=cmd_env)
 
-    if TRAINERS:
-        p = sub.add_parser("train", help="train a course model from scratch and save a checkpoint")
-        p.add_argument("model", choices=sorted(TRAINERS))
-        p.add_argument("--steps", type=int, default=None, help="training steps (default: the course recipe)")
-        p.add_argument("--seed", type=int, default=0)
-        p.add_argument("--out", default="runs", help="folder for the checkpoint (default: runs/)")
-        p.add_argument("--data", default=None, help="bundled (default), mnist, or PATH.npz")
-        p.add_argument("--quiet", action="store_true", help="no progress bar")
-        p.add_argument("--resume", default=None, metavar="CKPT",
-                       help="carry on from this checkpoint (written every 500 steps) up to --steps")
-        p.set_defaults(func=cmd_train)
+    p = sub.add_parser("train", help="train a course model from scratch and save a checkpoint")
+    p.add_argument("model", choices=sorted(TRAINERS))
+    p.add_argument("--steps", type=int, default=None, help="training steps (default: the course recipe)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs", help="folder for the checkpoint (default: runs/)")
+    p.add_argument("--data", default=None, help="bundled (default), mnist, or PATH.npz")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", default=None, metavar="CKPT",
+                   help="carry on from this checkpoint (written every 500 steps) up to --steps")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw samples from a checkpoint into a .pt tensor file")
     p.add_argument("checkpoint")
