@@ -1,14 +1,44 @@
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from aigc_course.glossary import GLOSSARY, chinese, glossary_markdown, glossary_rows
 
 
-def test_key_terms_carry_the_articles_chinese_terms():
-    assert chinese("generative adversarial network (GAN)") == "生成对抗网络"
-    assert chinese("variational autoencoder (VAE)") == "变分自编码器"
-    assert chinese("pre-training") == "预训练"
+def test_chinese_lookup_raises_for_a_term_outside_the_glossary():
     with pytest.raises(KeyError):
         chinese("not a term")
+
+
+def test_no_concept_has_two_chinese_terms_in_the_glossary():
+    chinese_terms = [zh for _, zh, _ in GLOSSARY]
+    assert len(chinese_terms) == len(set(chinese_terms))
+
+
+OWN_NOTEBOOKS = ("00_welcome", "01_background", "02_core_concepts", "03_algorithms", "04_math", "09_summary")
+# Chinese words a chapter might use for mode collapse; the course uses one of them, the glossary's.
+MODE_COLLAPSE_VARIANTS = ("模式崩塌", "模式崩溃", "模式坍塌", "模式坍缩")
+
+
+@pytest.mark.parametrize("name", OWN_NOTEBOOKS)
+def test_notebook_uses_the_glossarys_chinese_term_for_mode_collapse_only(name):
+    text = (Path(__file__).parents[1] / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")
+    used = {variant for variant in MODE_COLLAPSE_VARIANTS if variant in text}
+    assert used <= {chinese("mode collapse")}, used
+
+
+@pytest.mark.parametrize("name", OWN_NOTEBOOKS)
+def test_every_glossary_term_in_a_notebook_heading_has_its_chinese_term_in_that_notebook(name):
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    text = "\n".join("".join(cell["source"]) for cell in nb["cells"])
+    markdown = "\n".join("".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "markdown")
+    headings = "\n".join(line for line in markdown.splitlines() if line.startswith("#")).lower()
+    for en, zh, _ in GLOSSARY:
+        short = re.sub(r" \(.*\)$", "", en).lower()        # "generative adversarial network (GAN)" -> without "(GAN)"
+        if re.search(rf"\b{re.escape(short)}\b", headings):
+            assert zh in text, f"{name}: heading names {en!r} but {zh} never appears"
 
 
 def test_english_terms_are_unique_and_every_row_is_complete():
