@@ -1,8 +1,10 @@
 """aigc_course: the helper package of "AIGC from principles to practice".
 
-Each concept lives in the module named for it: ``data`` (digits and toy sets),
-``losses`` (GAN and VAE objectives), ``judge`` (the digit classifier used to
-evaluate samples), ``plots``, ``checkpoint`` and ``utils``.
+Flat, one concept per module (CONTRIBUTING.md maps each module to the chapters that use it): model
+families (``toy``, ``toy1d``, ``gan``, ``vae``, ``text`` ...) each with a plain training loop; ``engine`` and
+``distributed`` run any of those loops under torchrun with resume and checkpoints; ``judge``, ``metrics``,
+``sharpness`` and ``privacy`` evaluate samples; ``data``, ``losses``, ``plots``, ``checkpoint`` and ``utils``
+are shared foundations; ``cli`` is the ``aigc-course`` command.
 """
 
 from aigc_course.checkpoint import CheckpointError, load_checkpoint, save_checkpoint

@@ -1,9 +1,9 @@
 """Data parallelism with PyTorch's own engine: DistributedDataParallel under `torchrun`.
 
-The course's trainers call four things from here, and run unchanged in one process:
+The primitives that ``aigc_course.engine.Run`` builds on (training loops use a ``Run``, not these)::
 
     ctx = distributed.setup()              # reads torchrun's RANK/WORLD_SIZE/...; world of 1 without torchrun
-    model = distributed.wrap(model, ctx)   # DistributedDataParallel when world > 1
+    module = distributed.wrap(module, ctx) # DistributedDataParallel when world > 1
     idx = ctx.batch_indices(n, batch_size, generator)   # this rank's share of one global batch
     if ctx.is_main: save_checkpoint(...)   # rank 0 alone writes files, logs and progress bars
     distributed.teardown(ctx)
@@ -12,11 +12,11 @@ Each optimiser step averages gradients over all ranks, so with W ranks and a per
 of B the step is the step of one process on the concatenated batch of W * B examples.
 Gloo carries the collectives on the CPU, NCCL on GPUs.
 
-DDP synchronises gradients through hooks it installs around a module's ``forward``. A GAN calls
-``model.generate`` and ``model.discriminate`` instead, on two halves with two optimisers, so
-``Forward(model, fn, only=...)`` turns one half (or any function of the model) into a module
-whose ``forward`` is that function: wrap G and D separately, and use ``no_sync(D)`` for the
-generator step, whose gradients on D are thrown away.
+DDP synchronises gradients through hooks it installs around a module's ``forward``. A GAN's two
+halves are child modules with their own optimisers: wrap G and D separately, and use ``no_sync(D)``
+for the generator step, whose gradients on D are thrown away. For a call that is not a module's
+``forward`` (a VAE's encode, reparameterise, decode), ``wrap_call(model, fn, ctx)`` makes a module
+(``Forward``) whose ``forward`` is ``fn(model, ...)``.
 
 Batch normalisation computes its statistics per rank, on the rank's share of the batch: a model
 with batch norm in training mode is then not exactly the one-process model (on GPUs,
@@ -38,6 +38,7 @@ from torch import nn
 
 @dataclass
 class Context:
+    """Where this process stands in the run: its rank, the world size, its local rank and its device."""
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
@@ -50,6 +51,7 @@ class Context:
 
     @property
     def distributed(self) -> bool:
+        """True when more than one process trains (DDP wrapping and collectives are needed)."""
         return self.world_size > 1
 
     def batch_indices(self, n: int, global_batch: int, generator: torch.Generator) -> torch.Tensor:
@@ -106,32 +108,22 @@ def wrap(model: nn.Module, ctx: Context) -> nn.Module:
 
 
 class Forward(nn.Module):
-    """A module whose forward is `fn(model, *args)`: what DDP needs to see a call that is not `model.forward`.
+    """A module whose forward is `fn(model, *args)`: what DDP needs to see a call that is not `model.forward`."""
 
-    `only`: name prefixes of `model`'s children to register here (e.g. ("generator", "g_") for a
-    GAN's G); DDP then synchronises only those parameters. None registers the whole model.
-    """
-
-    def __init__(self, model: nn.Module, fn: Callable, only: Sequence[str] | None = None):
+    def __init__(self, model: nn.Module, fn: Callable):
         super().__init__()
-        object.__setattr__(self, "model", model)   # not a registered child: its other half stays out
+        self.model = model
         self.fn = fn
-        for name, child in model.named_children():
-            if only is None or name.startswith(tuple(only)):
-                self.add_module(name, child)
-        leftover = [n for n, _ in model.named_parameters(recurse=False)]
-        if leftover:
-            raise ValueError(f"Forward registers child modules only; move parameters {leftover} into a module")
 
     def forward(self, *args, **kwargs):
         return self.fn(self.model, *args, **kwargs)
 
 
-def wrap_call(model: nn.Module, fn: Callable, ctx: Context, only: Sequence[str] | None = None) -> Callable:
+def wrap_call(model: nn.Module, fn: Callable, ctx: Context) -> Callable:
     """Return `fn(model, ...)` as a callable: plain in a world of one, DDP-synchronised (via `Forward`) otherwise."""
     if not ctx.distributed:
         return lambda *args, **kwargs: fn(model, *args, **kwargs)
-    return wrap(Forward(model, fn, only), ctx)
+    return wrap(Forward(model, fn), ctx)
 
 
 @contextlib.contextmanager
@@ -147,15 +139,6 @@ def no_sync(module: object) -> Iterator[None]:
 def unwrap(model: nn.Module) -> nn.Module:
     """Return the plain module inside a DistributedDataParallel wrapper (or the module itself)."""
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
-
-def mean_over_ranks(value: float, ctx: Context) -> float:
-    """Return the mean of a per-rank number over all ranks (for logging a global loss)."""
-    if not ctx.distributed:
-        return float(value)
-    t = torch.tensor([float(value)], device=ctx.device)
-    dist.all_reduce(t)
-    return t.item() / ctx.world_size
 
 
 def means_over_ranks(values: Sequence[float], ctx: Context) -> list[float]:

@@ -88,7 +88,7 @@ class Run:
             rng.set_state(self.state["rng"])
             torch.set_rng_state(self.state["torch_rng"])
             history.clear()
-            history.update(self.state["history"])
+            history.update({key: list(values) for key, values in self.state["history"].items()})
         model.train()
         for step in tqdm(range(start, total), desc=desc, disable=not (progress and self.ctx.is_main), leave=False,
                          initial=start, total=total):
@@ -97,7 +97,8 @@ class Run:
             if self.save is not None and self.ctx.is_main and (done == total or
                                                               (self.save_every and done % self.save_every == 0)):
                 self.save({"step": done, "optimizers": [o.state_dict() for o in [*optimizers, *schedulers]],
-                           "rng": rng.get_state(), "torch_rng": torch.get_rng_state(), "history": history})
+                           "rng": rng.get_state(), "torch_rng": torch.get_rng_state(),
+                           "history": {key: list(values) for key, values in history.items()}})
             if callback is not None and (done % every == 0 or done == total):
                 model.eval()
                 callback(done, history)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aigc_course import distributed, gan, load_checkpoint, vae
+from aigc_course import distributed, engine, gan, load_checkpoint, vae
 from aigc_course.judge import Judge, JudgeConfig
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
@@ -171,3 +171,31 @@ def test_resume_refuses_a_finished_run_and_a_checkpoint_of_another_model(tmp_pat
         gan.train("gan", steps=2, out=tmp_path, progress=False, resume=path)
     with pytest.raises(ValueError, match="not a resumable checkpoint"):
         vae.train("vae", steps=2, out=tmp_path, progress=False, resume=path)
+
+
+def test_run_steps_calls_back_every_k_steps_done_and_after_the_last_one():
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    seen, history = [], {"loss": []}
+    run = engine.Run.local(model)
+    for step in run.steps(7, history, model=model, optimizers=[opt], rng=torch.Generator(), progress=False,
+                          callback=lambda done, h: seen.append((done, len(h["loss"]), model.training)), every=3):
+        run.log(history, float(step))
+    assert seen == [(3, 3, False), (6, 6, False), (7, 7, False)]   # numbered by steps done, model in eval mode
+    assert history["loss"] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0] and not model.training
+
+
+def test_run_steps_resumes_at_the_saved_step_with_the_saved_history_and_random_stream():
+    def draws(run: engine.Run, g: torch.Generator) -> dict:
+        model = torch.nn.Linear(2, 1)
+        history = {"draw": []}
+        for _ in run.steps(4, history, model=model, optimizers=[torch.optim.SGD(model.parameters(), lr=0.1)], rng=g,
+                           progress=False):
+            run.log(history, torch.rand(1, generator=g).item())
+        return history
+
+    saved = []
+    whole = draws(engine.Run(save=saved.append, save_every=2), torch.Generator().manual_seed(0))
+    assert [s["step"] for s in saved] == [2, 4] and saved[0]["history"]["draw"] == whole["draw"][:2]
+    resumed = draws(engine.Run(state=saved[0]), torch.Generator().manual_seed(99))   # the saved stream wins
+    assert resumed == whole
