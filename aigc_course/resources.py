@@ -88,6 +88,24 @@ REFERENCES: tuple[Reference, ...] = (
               "TensorFlow: A System for Large-Scale Machine Learning", "OSDI 2016", "arXiv:1605.08695", "tools"),
     Reference("chollet2015keras", "François Chollet and others", 2015, "Keras", "software, https://keras.io",
               "https://github.com/keras-team/keras", "tools: the article's code"),
+    Reference("miyato2018projection", "Takeru Miyato, Masanori Koyama", 2018, "cGANs with Projection Discriminator",
+              "ICLR 2018", "arXiv:1802.05637", "conditional GAN (chapter 05)"),
+    Reference("alemi2018broken", "Alexander A. Alemi, Ben Poole, Ian Fischer, Joshua V. Dillon, Rif A. Saurous, "
+              "Kevin Murphy", 2017, "Fixing a Broken ELBO", "ICML 2018 (arXiv 2017)", "arXiv:1711.00464",
+              "rate and distortion (chapter 06)"),
+    Reference("holtzman2020curious", "Ari Holtzman, Jan Buys, Li Du, Maxwell Forbes, Yejin Choi", 2019,
+              "The Curious Case of Neural Text Degeneration", "ICLR 2020 (arXiv 2019)", "arXiv:1904.09751",
+              "top-p sampling (chapter 07)"),
+    Reference("srivastava2015video", "Nitish Srivastava, Elman Mansimov, Ruslan Salakhutdinov", 2015,
+              "Unsupervised Learning of Video Representations using LSTMs", "ICML 2015", "arXiv:1502.04681",
+              "Moving MNIST (chapter 07)"),
+    Reference("goyal2017large", "Priya Goyal, Piotr Dollár, Ross Girshick, Pieter Noordhuis, Lukasz Wesolowski, "
+              "Aapo Kyrola, Andrew Tulloch, Yangqing Jia, Kaiming He", 2017,
+              "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour", "arXiv preprint", "arXiv:1706.02677",
+              "linear scaling rule (chapter 10)"),
+    Reference("malladi2022sde", "Sadhika Malladi, Kaifeng Lyu, Abhishek Panigrahi, Sanjeev Arora", 2022,
+              "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms", "NeurIPS 2022", "arXiv:2205.10287",
+              "square-root scaling rule (chapter 10)"),
 )
 
 

@@ -26,3 +26,46 @@ def test_markdown_helpers():
     assert cite("kingma2013vae").startswith("Diederik P. Kingma, Max Welling (2013)")
     assert references_markdown("chapter 08").count("\n") >= 5
     assert errata_markdown().count("**The article says**") == len(ARTICLE_ERRATA)
+
+
+def _course_text() -> dict[str, str]:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    texts = {}
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        texts[path.name] = "\n".join("".join(c["source"]) for c in cells)
+    for path in sorted((root / "aigc_course").rglob("*.py")):
+        texts[path.name] = path.read_text(encoding="utf-8")
+    return texts
+
+
+def test_every_work_cited_in_the_course_is_in_the_resource_table_with_its_year():
+    import re
+
+    cited = re.compile(r"([A-Z][a-zA-Z\-]+) (?:et al\.|and [A-Z][a-zA-Z\-]+|& [A-Z][a-zA-Z\-]+),? \(?((?:19|20)\d\d)\)?")
+    article_errors = {("Dutta", 2019)}            # the article's wrong citation, quoted in its erratum box
+    missing = []
+    for name, text in _course_text().items():
+        for m in cited.finditer(text):
+            surname, year = m.group(1), int(m.group(2))
+            if (surname, year) in article_errors:
+                continue
+            # the year of first release, or the year of the venue it appeared in (arXiv 2015, ICLR 2016)
+            if not any(surname in r.authors and (r.year == year or str(year) in r.venue) for r in REFERENCES):
+                missing.append(f"{name}: {m.group(0)}")
+    assert not missing, missing
+
+
+def test_no_erratum_is_listed_twice():
+    said = [s for s, _ in ARTICLE_ERRATA]
+    assert len(said) == len(set(said))
+    import json
+    from pathlib import Path
+
+    nb = Path(__file__).parents[1] / "notebooks" / "09_summary.ipynb"
+    markdown = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
+                         if c["cell_type"] == "markdown")
+    assert "**The article says**" not in markdown, "09's errata are rendered from resources.ARTICLE_ERRATA only"
