@@ -34,6 +34,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aigc_course import load_digits, seed_everything  # noqa: E402
+from aigc_course.data import stratified_indices  # noqa: E402
 from aigc_course.metrics import judge_report  # noqa: E402
 from aigc_course.vae import BEST, RECIPES, VAE, binarize, evaluate, heldout_digits, train_vae  # noqa: E402
 
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     x, y = load_digits("train")
     xt, yt = heldout_digits()
     if args.smoke:
-        xt, yt = xt[:200], yt[:200]
+        keep = stratified_indices(yt, 200)   # 20 of each digit: the split is sorted by class
+        xt, yt = xt[keep], yt[keep]
     judge = load_judge(progress=False)
     print(f"{args.seconds:g} s per model ({args.clock} clock, {torch.get_num_threads()} threads), "
           f"seeds {args.seeds}, IWAE K={args.k} on {len(xt)} held-out digits", flush=True)
