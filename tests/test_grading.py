@@ -26,6 +26,7 @@ from aigc_course.grading.grade import (
     grade_folder,
     grade_notebook,
     load_assignment,
+    result_key,
 )
 from aigc_course.grading.jail import Limits
 from aigc_course.grading.zygote import Zygote
@@ -287,7 +288,7 @@ def test_grading_a_folder_writes_csv_feedback_and_gradescope_without_hidden_sour
     (subs / "carol" / "submission.ipynb").write_text("not a notebook")
     out = tmp_path / "out"
     faker = with_cell(student, subs / "mallory.ipynb",
-                      f"import json\nopen({str(out / 'results' / 'mallory.json')!r}, 'w').write("
+                      f"import json\nopen({str(out / 'results' / (result_key('mallory') + '.json'))!r}, 'w').write("
                       f"json.dumps({{'total': 10}}))")
     assert faker.exists()
     summary = grade_folder(subs, bundle, out, workers=2, roster=["alice", "bob", "carol", "dave", "mallory"],
@@ -298,12 +299,13 @@ def test_grading_a_folder_writes_csv_feedback_and_gradescope_without_hidden_sour
     scores = {r["student"]: float(r["total"]) for r in rows}
     assert scores == {"alice": 10, "bob": 0, "carol": 0, "mallory": 0, "dave": 0}
     assert {"q1", "q2", "q3", "q4", "total", "status"} <= set(rows[0])
-    gs = json.loads((out / "gradescope" / "alice" / "results.json").read_text())
+    gs = json.loads((out / "gradescope" / result_key("alice") / "results.json").read_text())
     assert gs["score"] == 10 and all(t["score"] == t["max_score"] for t in gs["tests"])
     hidden_lines = {line.strip() for src in load_assignment(bundle)["hidden_tests"] for line in src.splitlines()
                     if len(line.strip()) > 12 and not line.strip().startswith(("from ", "import ", "@test", "#"))}
     for student_name in ("alice", "bob", "carol", "mallory"):
-        for path in (out / "feedback" / f"{student_name}.md", out / "gradescope" / student_name / "results.json"):
+        key = result_key(student_name)
+        for path in (out / "feedback" / f"{key}.md", out / "gradescope" / key / "results.json"):
             text = path.read_text()
             leaked = [line for line in hidden_lines if line in text]
             assert not leaked, f"{path.name} shows hidden test source: {leaked[:2]}"

@@ -198,8 +198,8 @@ def run_test(t: Test, student) -> dict:
               "message": "", "hint": t.hint, "hidden": t.hidden}
     try:
         t.fn(student)
-    except AssertionError as e:
-        result["message"] = str(e) or "a check failed"
+    except AssertionError as e:  # a hidden test never shows its expected values: they could be hard-coded
+        result["message"] = "this hidden check failed" if t.hidden else str(e) or "a check failed"
     except StudentError as e:
         text = str(e)
         if text.startswith("NotImplementedError"):
@@ -209,7 +209,7 @@ def run_test(t: Test, student) -> dict:
     except SandboxDied as e:
         result["message"] = f"not graded: {e}"
     except Exception as e:  # the test tripped over a wrong type or shape: report it without a traceback
-        result["message"] = f"{type(e).__name__}: {str(e)[:300]}"
+        result["message"] = f"{type(e).__name__}" + ("" if t.hidden else f": {str(e)[:300]}")
     else:
         result["passed"], result["score"] = True, t.points
     return result

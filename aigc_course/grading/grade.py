@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -29,7 +30,7 @@ from pathlib import Path
 from aigc_course.grading.authoring import code_cells
 from aigc_course.grading.check import Test, collect_tests, run_test
 from aigc_course.grading.errors import SandboxDied
-from aigc_course.grading.jail import Limits
+from aigc_course.grading.jail import LIBC, PR_SET_PDEATHSIG, Limits
 from aigc_course.grading.session import RemoteStudent
 from aigc_course.grading.zygote import Zygote
 from aigc_course.utils import write_atomic
@@ -104,6 +105,8 @@ _worker: dict = {}
 
 
 def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: dict) -> None:
+    if LIBC is not None:  # a worker dies with the grading command (kill -9 included), its zygote with it
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _worker["zygote"] = Zygote()  # first, so that it warms up while this worker imports torch
     import torch
 
@@ -125,14 +128,14 @@ def _grade_in_worker(path: str) -> dict:
 
 def feedback_markdown(student: str, rec: dict) -> str:
     """Per-student feedback: scores, each test's verdict and message. Never any test's source."""
-    lines = [f"# Feedback for {student}", "",
+    lines = [f"# Feedback for {md_text(student, 120)}", "",
              f"**Total: {rec['total']:g} / {rec['max_total']:g}**" + ("  (submitted late)" if rec.get("late") else ""),
              "", "| question | score | points |", "|---|---|---|"]
     for q, s in rec["questions"].items():
         lines.append(f"| {q} | {s['score']:g} | {s['points']:g} |")
     lines.append("")
     for note in rec["notes"]:
-        lines.append(f"> {note}")
+        lines.append(f"> {md_text(note, 600)}")
     if rec["notes"]:
         lines.append("")
         tail = rec.get("output_tail", "").strip().splitlines()[-12:]
@@ -142,7 +145,7 @@ def feedback_markdown(student: str, rec: dict) -> str:
         lines.append("Code cells of your notebook that raised an error when run top to bottom "
                      "(counting code cells only):")
         for e in rec["cell_errors"]:
-            lines.append(f"- code cell {e.get('cell')}: `{str(e.get('error'))[:300]}`")
+            lines.append(f"- code cell {md_text(e.get('cell'), 10)}: {md_text(e.get('error'))}")
         lines.append("")
     for q in rec["questions"]:
         lines.append(f"## {q}")
@@ -151,7 +154,7 @@ def feedback_markdown(student: str, rec: dict) -> str:
             verdict = "passed" if r["passed"] else "FAILED"
             lines.append(f"- {verdict}: `{r['name']}` ({kind}, {r['score']:g}/{r['points']:g})")
             if not r["passed"]:
-                lines.append(f"  - {r['message']}")
+                lines.append(f"  - {md_text(r['message'], 600)}")
                 if r.get("hint") and not r["message"].startswith("not graded"):
                     lines.append(f"  - hint: {r['hint']}")
         lines.append("")
@@ -176,29 +179,71 @@ def write_csv(out: Path, questions: dict, missing: list[str]) -> Path:
     for path in sorted((out / "results").glob("*.json")):
         rec = json.loads(path.read_text())
         status = "late" if rec.get("late") else "graded"
-        w.writerow([rec["student"], *(f"{rec['questions'].get(q, {}).get('score', 0):g}" for q in questions),
+        w.writerow([csv_cell(rec["student"]), *(f"{rec['questions'].get(q, {}).get('score', 0):g}" for q in questions),
                     f"{rec['total']:g}", f"{rec['max_total']:g}", status])
     for s in missing:
-        w.writerow([s, *("0" for _ in questions), "0", f"{max_total:g}", "missing"])
+        w.writerow([csv_cell(s), *("0" for _ in questions), "0", f"{max_total:g}", "missing"])
     write_atomic(out / "grades.csv", buf.getvalue())
     return out / "grades.csv"
 
 
-def find_submissions(folder: Path) -> dict[str, Path]:
-    """Return student -> notebook: `folder/<student>.ipynb` or `folder/<student>/<one>.ipynb`."""
+def display_name(name: str) -> str:
+    """Return a file name as printable UTF-8 text (undecodable bytes shown as \\xNN, control characters escaped)."""
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", errors="backslashreplace")
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def result_key(student: str) -> str:
+    """Return the file name stem for a student's results: readable, and distinct for distinct names."""
+    readable = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in student)[:60]
+    return f"{readable}-{hashlib.sha256(os.fsencode(student)).hexdigest()[:12]}"
+
+
+def find_submissions(folder: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Return (student -> notebook, refused name -> reason) for `folder/<student>.ipynb` or `folder/<student>/<one>.ipynb`.
+
+    Links are refused (the grader must not follow them to another student's or the instructor's
+    notebook), and so are two entries that would be the same student (`carol.ipynb` and `carol/`).
+    """
     found: dict[str, Path] = {}
+    refused: dict[str, str] = {}
     for p in sorted(folder.iterdir()):
+        if p.name in (".", "..") or p.name.startswith("."):
+            continue
+        if p.is_symlink():
+            refused[display_name(p.name)] = "a symbolic link (submit the notebook itself)"
+            continue
         if p.is_file() and p.suffix == ".ipynb":
-            found[p.stem] = p
-        elif p.is_dir() and not p.name.startswith("."):
+            student, nb = p.stem, p
+        elif p.is_dir():
             nbs = sorted(q for q in p.glob("*.ipynb") if not q.name.startswith("."))
-            if nbs:
-                found[p.name] = nbs[0]
-    return found
+            if not nbs:
+                continue
+            if any(q.is_symlink() for q in nbs[:1]):
+                refused[display_name(p.name)] = "its notebook is a symbolic link (submit the notebook itself)"
+                continue
+            student, nb = p.name, nbs[0]
+        else:
+            continue
+        if student in found or display_name(student) in refused:
+            found.pop(student, None)
+            refused[display_name(student)] = "both a notebook and a folder of that name were submitted"
+            continue
+        found[student] = nb
+    return found, refused
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:100] or "_"
+def csv_cell(text: str) -> str:
+    """Return `text` safe for a spreadsheet: a leading =, +, -, @, tab or CR is escaped with a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def md_text(text, limit: int = 300) -> str:
+    """Return submission-controlled text capped at `limit` characters, on one line, with Markdown escaped."""
+    text = " ".join(str(text).split())
+    text = text[:limit] + (" [...]" if len(text) > limit else "")
+    return "".join("\\" + c if c in "\\`*_[]<>|#~" else c for c in text)
 
 
 # --------------------------------------------------------------------------- the whole folder
@@ -213,13 +258,15 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
     limits = limits or Limits()
     out = Path(out)
     (out / "results").mkdir(parents=True, exist_ok=True)
-    subs = find_submissions(Path(submissions))
+    subs, refused = find_submissions(Path(submissions))
+    for name, why in refused.items():
+        print(f"refused: {name}: {why}", file=sys.stderr, flush=True)
     todo: dict[str, tuple[Path, str, bool, str]] = {}
     done = 0
     for student, path in subs.items():
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         late = bool(due and datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) > due)
-        res = out / "results" / f"{_safe(student)}.json"
+        res = out / "results" / f"{result_key(student)}.json"
         if res.exists():
             try:
                 if json.loads(res.read_text()).get("sha256") == digest:
@@ -244,24 +291,25 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
                 try:
                     rec = fut.result()
                 except Exception as e:  # the grader itself failed (not the submission): retry on the next run
-                    errors.append(student)
-                    print(f"error: could not grade {student} ({type(e).__name__}: {e}); "
+                    errors.append(display_name(student))
+                    print(f"error: could not grade {display_name(student)} ({type(e).__name__}: {e}); "
                           "run the same command again to retry", file=sys.stderr, flush=True)
                     continue
-                rec.update(student=student, file=str(path), sha256=digest, late=late,
+                rec.update(student=display_name(student), file=str(path), sha256=digest, late=late,
                            graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-                safe = _safe(student)
-                write_atomic(out / "feedback" / f"{safe}.md", feedback_markdown(student, rec))
+                safe = result_key(student)
+                write_atomic(out / "feedback" / f"{safe}.md", feedback_markdown(rec["student"], rec))
                 write_atomic(out / "gradescope" / safe / "results.json", gradescope_json(rec))
                 write_atomic(out / "results" / f"{safe}.json", json.dumps(rec, indent=1))
                 write_csv(out, questions, missing)
                 if progress:
-                    print(f"[{done + i}/{len(subs)}] {student}: {rec['total']:g}/{rec['max_total']:g}"
+                    print(f"[{done + i}/{len(subs)}] {rec['student']}: {rec['total']:g}/{rec['max_total']:g}"
                           f" ({rec['seconds']:.1f} s)", flush=True)
     write_csv(out, questions, missing)
     recs = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
     summary = {"graded": len(recs), "regraded_now": len(todo), "skipped_already_graded": done,
                "late": sorted(r["student"] for r in recs if r.get("late")), "missing": missing,
+               "refused": refused,
                "isolation": sorted({r["isolation"] for r in recs}), "errors": sorted(errors),
                "seconds": round(time.monotonic() - t0, 2)}
     lines = [f"# Grading summary: {meta['name']}", "",
@@ -270,6 +318,7 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
              f"- isolation: {', '.join(summary['isolation']) or '-'}",
              f"- late: {', '.join(summary['late']) or 'none'}",
              f"- missing: {', '.join(summary['missing']) or 'none'}",
+             f"- refused (not graded): {'; '.join(f'{k} ({v})' for k, v in refused.items()) or 'none'}",
              f"- not graded because the grader failed (rerun to retry): {', '.join(errors) or 'none'}"]
     write_atomic(out / "summary.md", "\n".join(lines) + "\n")
     return summary

@@ -121,7 +121,8 @@ class Session:
                 self.cell = None
                 errors = msg.get("errors")
                 if isinstance(errors, list):
-                    self.cell_errors = [e for e in errors if isinstance(e, dict)][:100]
+                    self.cell_errors = [{"cell": str(e.get("cell"))[:10], "error": str(e.get("error"))[:300]}
+                                        for e in errors[:20] if isinstance(e, dict)]
                 return self.cell_errors
             else:
                 raise self._die("the submission sent the grader a message it did not ask for")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 MAX_DEPTH = 32
-MAX_MESSAGE_BYTES = 64 * 2**20  # one JSON line
+MAX_MESSAGE_BYTES = 16 * 2**20  # one JSON line
 DTYPES = {"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"}
 
 
@@ -140,13 +140,27 @@ def dumps(message: dict) -> bytes:
     return (json.dumps(message, separators=(",", ":")) + "\n").encode()
 
 
+def _nesting(line: bytes) -> int:
+    """Return an upper bound of the bracket depth of a JSON line (brackets inside strings count too)."""
+    depth = deepest = 0
+    for b in line.translate(None, _NOT_BRACKETS):
+        depth += 1 if b in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
 def loads(line: bytes) -> dict:
     """Parse one JSON line into a dict, or raise WireError."""
     if len(line) > MAX_MESSAGE_BYTES:
         raise WireError("message too large")
+    if _nesting(line) > 4 * MAX_DEPTH:
+        raise WireError("message nested too deeply")
     try:
         msg = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise WireError("not JSON") from e
     if not isinstance(msg, dict):
         raise WireError("not a message")

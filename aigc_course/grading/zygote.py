@@ -60,6 +60,8 @@ def _reap(*_) -> None:
 
 def zygote_main(sock_fd: int) -> None:
     """Serve fork requests from one grader worker until it goes away."""
+    if LIBC is not None:  # first, before the slow imports: die with the worker, even one killed right now
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     import numpy  # noqa: F401  (warm imports shared by every submission)
     import torch
 
@@ -93,8 +95,6 @@ def _serve_forks(sock: socket.socket, scratch: str, as_root: bool) -> None:
     level = probe_level(scratch, as_root)
     binds = bind_paths()
     signal.signal(signal.SIGCHLD, _reap)  # reap launchers (waiting also counts their CPU time)
-    if LIBC is not None:
-        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     sock.sendall(wire.dumps({"ready": True, "level": level}))
     reader = sock.makefile("rb")
     n = 0
