@@ -104,6 +104,21 @@ class GPT(nn.Module):
         return self.head(self.norm(x))
 
     @torch.no_grad()
+    def next_logits(self, ids: torch.Tensor, state: dict | None = None) -> tuple[torch.Tensor, dict]:
+        """Return (logits (V,) of the token after `ids` (L,), the state): the course sampler's protocol (text.draw).
+
+        The state holds every id so far and a key-value cache; past the context, the last `context` ids are re-read.
+        """
+        state = state or {"ids": ids[:0], "caches": [{} for _ in self.blocks]}
+        new = ids.view(-1).to(self.head.weight.device)
+        seen, start = torch.cat([state["ids"], new]), len(state["ids"])
+        if len(seen) > self.config.context:
+            state = {"ids": seen, "caches": [{} for _ in self.blocks]}
+            return self(seen[-self.config.context:].view(1, -1))[0, -1].float().cpu(), state
+        logits = self(new.view(1, -1), state["caches"], start=start)[0, -1]
+        return logits.float().cpu(), {"ids": seen, "caches": state["caches"]}
+
+    @torch.no_grad()
     def sample(self, prompt: torch.Tensor, length: int, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                seed: int = 0, cache: bool = True) -> torch.Tensor:
         """Return `prompt` (L,) ids followed by `length` sampled ids: LongTensor (L + length,).

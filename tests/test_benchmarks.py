@@ -51,3 +51,13 @@ def test_gan_benchmark_reports_every_recipe_and_the_ratios():
     for name in ("course ", "course-dcgan", "course-cgan", "article", "tutorial"):
         assert any(ln.startswith(name) for ln in out.splitlines()), (name, out)
     assert "Frechet ratio tutorial / course" in out and "Frechet ratio article  / course" in out
+
+
+@pytest.mark.slow
+def test_transformer_benchmark_reports_every_model_and_target():
+    out = run_benchmark("benchmarks/bench_transformer.py", "--smoke")
+    for name in ("n-gram", "GPT", "text GRU", "KV cache", "fine-tune full", "fine-tune LoRA", "fine-tune scratch"):
+        lines = [ln for ln in out.splitlines() if ln.startswith(name)]
+        assert len(lines) == 1, (name, out)
+        assert all(math.isfinite(v) for v in numbers(lines[0])), lines[0]
+    assert "KV cache   identical True" in out and "LoRA keeps" in out

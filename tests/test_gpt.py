@@ -81,3 +81,15 @@ def test_warm_up_then_cosine_learning_rate():
     rates = [gpt.learning_rate(s, config) for s in range(100)]
     assert rates[0] == 1e-4 and abs(rates[9] - 1e-3) < 1e-12 and max(rates) <= 1e-3
     assert all(a >= b for a, b in pairwise(rates[10:])) and abs(rates[-1] - 1e-5) < 1e-6
+
+
+def test_the_course_sampler_draws_from_the_gpt_as_from_the_gru():
+    torch.manual_seed(0)
+    vocab = text.Vocabulary("abcdefghij")
+    model = gpt.GPT(gpt.GPTConfig(vocab_size=len(vocab), context=16, n_layer=1, n_embd=16, n_head=2)).eval()
+    drawn = text.generate(model, vocab, "abc", 40, temperature=0.7, top_p=0.9, seed=3)
+    assert drawn.startswith("abc") and len(drawn) == 43
+    assert drawn == text.generate(model, vocab, "abc", 40, temperature=0.7, top_p=0.9, seed=3)
+    greedy = text.generate(model, vocab, "abc", 20, temperature=0.0)
+    ids = model.sample(vocab.encode("abc"), 20, temperature=0.0)
+    assert greedy == vocab.decode(ids)
