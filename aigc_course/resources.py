@@ -106,6 +106,30 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("malladi2022sde", "Sadhika Malladi, Kaifeng Lyu, Abhishek Panigrahi, Sanjeev Arora", 2022,
               "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms", "NeurIPS 2022", "arXiv:2205.10287",
               "square-root scaling rule (chapter 10)"),
+    Reference("vaswani2017attention", "Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, "
+              "Aidan N. Gomez, Lukasz Kaiser, Illia Polosukhin", 2017, "Attention Is All You Need", "NeurIPS 2017",
+              "arXiv:1706.03762", "the transformer (chapter 12)"),
+    Reference("radford2018gpt", "Alec Radford, Karthik Narasimhan, Tim Salimans, Ilya Sutskever", 2018,
+              "Improving Language Understanding by Generative Pre-Training", "OpenAI technical report",
+              "https://openai.com/research/language-unsupervised", "GPT pre-training (chapter 12)"),
+    Reference("radford2019gpt2", "Alec Radford, Jeffrey Wu, Rewon Child, David Luan, Dario Amodei, Ilya Sutskever", 2019,
+              "Language Models are Unsupervised Multitask Learners", "OpenAI technical report",
+              "https://openai.com/research/better-language-models", "GPT-2 (chapter 12)"),
+    Reference("brown2020gpt3", "Tom B. Brown, Benjamin Mann, Nick Ryder, Melanie Subbiah, Jared Kaplan, et al.", 2020,
+              "Language Models are Few-Shot Learners", "NeurIPS 2020", "arXiv:2005.14165", "GPT-3 (chapter 12)"),
+    Reference("devlin2019bert", "Jacob Devlin, Ming-Wei Chang, Kenton Lee, Kristina Toutanova", 2019,
+              "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding", "NAACL 2019 (arXiv 2018)",
+              "arXiv:1810.04805", "masked pre-training (chapter 12)"),
+    Reference("sennrich2016bpe", "Rico Sennrich, Barry Haddow, Alexandra Birch", 2016,
+              "Neural Machine Translation of Rare Words with Subword Units", "ACL 2016 (arXiv 2015)",
+              "arXiv:1508.07909", "byte-pair encoding (chapter 12)"),
+    Reference("hu2022lora", "Edward J. Hu, Yelong Shen, Phillip Wallis, Zeyuan Allen-Zhu, Yuanzhi Li, Shean Wang, "
+              "Lu Wang, Weizhu Chen", 2022, "LoRA: Low-Rank Adaptation of Large Language Models", "ICLR 2022 (arXiv 2021)",
+              "arXiv:2106.09685", "low-rank adapters (chapter 12)"),
+    Reference("witten1991zero", "Ian H. Witten, Timothy C. Bell", 1991,
+              "The Zero-Frequency Problem: Estimating the Probabilities of Novel Events in Adaptive Text Compression",
+              "IEEE Transactions on Information Theory 37(4)", "doi:10.1109/18.87000",
+              "the interpolated n-gram baseline (chapters 07, 08, 12)"),
 )
 
 
