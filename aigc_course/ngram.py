@@ -32,6 +32,7 @@ class NGramModel:
         self.grams: list[Counter] = []     # grams[k]: count of each (k characters, next character) string
         self.totals: list[Counter] = []    # totals[k]: C(h) for each context h of k characters
         self.types: list[Counter] = []     # types[k]: T(h), the distinct characters seen after h
+        self.successors: list[dict[str, list[str]]] = []   # successors[k][h]: the characters seen after h
 
     def truncated(self, order: int) -> NGramModel:
         """Return the order-`order` model (order <= self.order) that shares this model's counts, without recounting."""
@@ -39,6 +40,8 @@ class NGramModel:
             raise ValueError(f"order must be in 1..{self.order}, got {order}")
         model = NGramModel(self.vocab, order)
         model.grams, model.totals, model.types = self.grams[:order], self.totals[:order], self.types[:order]
+        if self.successors:
+            model.successors = self.successors[:order]
         return model
 
     def _clean(self, text: str) -> str:
@@ -48,7 +51,7 @@ class NGramModel:
         """Count every context of 0 .. order-1 characters and the character after it in `text`; return self."""
         t = START * (self.order - 1) + self._clean(text)
         first = self.order - 1                            # the first real character
-        self.grams, self.totals, self.types = [], [], []
+        self.grams, self.totals, self.types, self.successors = [], [], [], []
         for k in range(self.order):
             grams = Counter(t[i - k:i + 1] for i in range(first, len(t)))
             self.grams.append(grams)
@@ -85,7 +88,24 @@ class NGramModel:
     def distribution(self, context: str) -> torch.Tensor:
         """Return P(each vocabulary character | `context`): a float64 tensor (V,) summing to 1."""
         h = (START * (self.order - 1) + self._clean(context))[len(context):] if self.order > 1 else ""
-        return torch.tensor([self._prob(h, c) for c in self.vocab.chars], dtype=torch.float64)
+        if len(self.successors) != self.order:       # built on first use: which characters follow each context
+            self.successors = []
+            for grams in self.grams:
+                table: dict[str, list[str]] = {}
+                for g in grams:
+                    table.setdefault(g[:-1], []).append(g[-1])
+                self.successors.append(table)
+        v = len(self.vocab)
+        p = [1.0 / v] * v
+        for k in range(self.order):
+            ctx = h[len(h) - k:] if k else ""
+            total = self.totals[k].get(ctx)
+            if total:
+                types = self.types[k][ctx]
+                p = [types * q / (total + types) for q in p]
+                for c in self.successors[k][ctx]:
+                    p[self.vocab.index[c]] += self.grams[k][ctx + c] / (total + types)
+        return torch.tensor(p, dtype=torch.float64)
 
     def next_logits(self, ids: torch.Tensor, state: str | None = None) -> tuple[torch.Tensor, str]:
         """Return (log-probabilities (V,) of the character after `ids`, the context so far): the sampler's protocol."""
