@@ -98,6 +98,11 @@ class CharModel(nn.Module):
         h, _ = self.rnn(self.embed(ids))
         return self.head(h)
 
+    def next_logits(self, ids: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (logits (V,) of the character after `ids` (L,), the GRU state after them): the sampler's protocol."""
+        y, state = self.rnn(self.embed(ids.view(1, -1)), state)
+        return self.head(y[0, -1]), state
+
     @torch.no_grad()
     def sample(self, vocab: Vocabulary, prompt: str, length: int = 200, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> str:
@@ -265,23 +270,33 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0
 
 
 @torch.no_grad()
-def generate(model: CharModel, vocab: Vocabulary, prompt: str = "The ", length: int = 200, temperature: float = 1.0,
+def draw(model, vocab: Vocabulary, prompt: str, length: int, *, temperature: float = 1.0, top_k: int = 0,
+         top_p: float = 1.0, generator: torch.Generator | None = None) -> str:
+    """Return `prompt` continued by `length` characters drawn from any model with ``next_logits(ids, state)``.
+
+    The course's character sampler: the GRU (`CharModel`) and the GPT (`gpt.GPT`) both answer
+    ``next_logits``; temperature, then top-k, then top-p are applied by `filter_logits`.
+    """
+    was_training = getattr(model, "training", False)
+    if was_training:
+        model.eval()
+    x, state, out = vocab.encode(prompt or "\n"), None, []
+    with torch.no_grad():
+        for _ in range(length):
+            logits, state = model.next_logits(x, state)
+            probs = F.softmax(filter_logits(logits, temperature, top_k, top_p), dim=-1)
+            x = torch.multinomial(probs, 1, generator=generator)
+            out.append(vocab.chars[int(x)])
+    if was_training:
+        model.train()
+    return prompt + "".join(out)
+
+
+def generate(model, vocab: Vocabulary, prompt: str = "The ", length: int = 200, temperature: float = 1.0,
              top_k: int = 0, top_p: float = 1.0, seed: int = 0) -> str:
     """Return `prompt` continued by `length` characters drawn with temperature / top-k / top-p (same seed, same text)."""
-    generator = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
-    x = vocab.encode(prompt or "\n").unsqueeze(0)
-    h = None
-    out = []
-    for _ in range(length):
-        y, h = model.rnn(model.embed(x), h)
-        logits = filter_logits(model.head(y[0, -1]), temperature, top_k, top_p)
-        nxt = torch.multinomial(F.softmax(logits, dim=-1), 1, generator=generator)
-        out.append(vocab.chars[int(nxt)])
-        x = nxt.view(1, 1)
-    model.train(was_training)
-    return prompt + "".join(out)
+    return draw(model, vocab, prompt, length, temperature=temperature, top_k=top_k, top_p=top_p,
+                generator=torch.Generator().manual_seed(seed))
 
 
 def distinct_ngrams(text: str, n: int = 4) -> float:

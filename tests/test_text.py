@@ -112,3 +112,15 @@ def test_generation_is_deterministic_given_a_seed_and_the_widget_follows_its_con
     assert box.output.value != before
     box.children[1].value = 0.8
     assert box.output.value == before
+
+
+def test_gru_next_logits_are_the_forward_logits_at_the_last_position():
+    vocab = text.Vocabulary("abcdef ")
+    torch.manual_seed(0)
+    model = text.CharModel(text.CharModelConfig(vocab_size=len(vocab))).eval()
+    ids = vocab.encode("abc fed")
+    logits, _ = model.next_logits(ids)
+    assert torch.allclose(logits, model(ids.unsqueeze(0))[0, -1], atol=1e-6)
+    # the state carries the context: feeding the last character alone with the state gives the same logits
+    _, state = model.next_logits(ids[:-1])
+    assert torch.allclose(model.next_logits(ids[-1:], state)[0], logits, atol=1e-6)
