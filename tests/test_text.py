@@ -115,9 +115,9 @@ def test_generation_is_deterministic_given_a_seed_and_the_widget_follows_its_con
 
 
 def test_gru_next_logits_are_the_forward_logits_at_the_last_position():
-    vocab = text.Vocabulary("abcdef ")
+    vocab = Vocabulary("abcdef ")
     torch.manual_seed(0)
-    model = text.CharModel(text.CharModelConfig(vocab_size=len(vocab))).eval()
+    model = CharModel(CharModelConfig(vocab_size=len(vocab))).eval()
     ids = vocab.encode("abc fed")
     logits, _ = model.next_logits(ids)
     assert torch.allclose(logits, model(ids.unsqueeze(0))[0, -1], atol=1e-6)
