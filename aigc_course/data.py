@@ -188,7 +188,6 @@ def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write atomically: a reader never sees a half-written cache."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = [arrays[k] for k in ("x_train", "y_train", "x_test", "y_test")]
     with atomic_write(path) as f:
         np.savez(f, **arrays, version=np.int64(CACHE_VERSION), sha256=np.array(_digest(*data)))
