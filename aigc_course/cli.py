@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from aigc_course import gan, vae
+from aigc_course import diffusion, gan, vae
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -65,6 +65,7 @@ def cmd_env(args: argparse.Namespace) -> int:
 TRAINERS: dict[str, Callable[..., Path]] = {
     **{kind: gan.train for kind in ("gan", "dcgan", "scgan", "cgan")},
     **{kind: vae.train for kind in ("vae", "convvae", "cvae", "pixelvae")},
+    **{kind: diffusion.train for kind in ("flow", "ddpm")},
 }
 
 

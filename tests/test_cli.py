@@ -50,3 +50,21 @@ def test_sample_writes_a_tensor_in_unit_range(tmp_path, n, monkeypatch):
     assert main(["sample", str(path), "-n", str(n), "--out", str(tmp_path / "s.pt")]) == 0
     samples = torch.load(tmp_path / "s.pt")
     assert samples.shape == (n, 1, 28, 28) and samples.min() >= 0 and samples.max() <= 1
+
+
+@pytest.mark.parametrize("kind", ["flow", "ddpm"])
+def test_cli_trains_then_samples_a_diffusion_model_on_a_tiny_run(tmp_path, kind):
+    assert main(["train", kind, "--steps", "2", "--seed", "0", "--out", str(tmp_path), "--quiet"]) == 0
+    ckpt = tmp_path / f"{kind}.pt"
+    out = tmp_path / "s.pt"
+    assert main(["sample", str(ckpt), "-n", "4", "--out", str(out)]) == 0
+    s = torch.load(out, weights_only=True)
+    assert s.shape == (4, 1, 28, 28) and 0 <= s.min() and s.max() <= 1
+    from aigc_course.checkpoint import load_checkpoint
+
+    model, extra = load_checkpoint(ckpt, with_extra=True)
+    assert extra["kind"] == kind and extra["steps"] == 2 and len(extra["history"]["loss"]) == 2
+    # the checkpoint resumes: two more steps on top of the saved two
+    assert main(["train", kind, "--steps", "4", "--out", str(tmp_path / "more"), "--resume", str(ckpt),
+                 "--quiet"]) == 0
+    assert len(load_checkpoint(tmp_path / "more" / f"{kind}.pt", with_extra=True)[1]["history"]["loss"]) == 4
