@@ -10,7 +10,11 @@ generated code, so the share of real held-out source is the ceiling to compare w
 
 The corpus is code only (`stdlib_code`): the standard-library modules parsed and written back by
 ``ast.unparse``, which drops comments and docstrings, so the model learns Python rather than the
-English prose around it. Baselines are character n-gram models (order 1 = unigram), sampled the same way.
+English prose around it.
+
+Parse share rewards copying: a "generator" that returns snippets of its training source verbatim parses
+as well as real code. So every generator is also scored by its **novelty** (`novelty`): the share of its
+snippets that do not occur verbatim in the training source (whole, or as any run of `span` characters).
 """
 
 from __future__ import annotations
@@ -88,6 +92,28 @@ def real_snippets(text: str, count: int, length: int) -> list[str]:
     if every < 1 or min(starts) < 0 or max(starts) + length + 1 > len(text):
         raise ValueError(f"a text of {len(text):,} characters is too short for {count} snippets of {length}")
     return [text[s:s + length + 1] for s in starts]
+
+
+def novelty(snippets: list[str], training_source: str, span: int | None = None) -> float:
+    """Return the share of `snippets` not found verbatim in `training_source`, in [0, 1] (0 if there are none).
+
+    span=None: a snippet counts as copied when the whole of it occurs in the source; span=k: when any k
+    consecutive characters of it do (a snippet shorter than k counts as copied only if it occurs whole).
+    """
+    if not snippets:
+        return 0.0
+    if span is None:
+        return sum(s not in training_source for s in snippets) / len(snippets)
+    if span < 1:
+        raise ValueError(f"span must be >= 1, got {span}")
+    seen = {training_source[i:i + span] for i in range(len(training_source) - span + 1)}
+
+    def copied(s: str) -> bool:
+        if len(s) < span:
+            return s in training_source
+        return any(s[i:i + span] in seen for i in range(len(s) - span + 1))
+
+    return sum(not copied(s) for s in snippets) / len(snippets)
 
 
 class NGramModel:

@@ -94,7 +94,7 @@ def nearest_distances(queries: torch.Tensor, reference: torch.Tensor, batch_size
 class MemorisationReport:
     to_train: torch.Tensor           # (N,) each sample's distance to its nearest training digit (all of them)
     held_out_to_train: torch.Tensor  # (M,) each held-out digit's distance to its nearest training digit
-    closer_to_train: float           # share of samples nearer to a training subset than to the held-out set
+    closer_to_train: float           # share of samples nearer to a same-size training subset than to the held-out set
     threshold: float                 # the 1st percentile of held_out_to_train: "as close as a near-duplicate"
 
     @property
@@ -109,15 +109,24 @@ class MemorisationReport:
 
 
 def memorisation_check(samples: torch.Tensor, train: torch.Tensor, held_out: torch.Tensor,
-                       seed: int = 0) -> MemorisationReport:
+                       seed: int = 0, train_labels: torch.Tensor | None = None,
+                       held_out_labels: torch.Tensor | None = None) -> MemorisationReport:
     """Measure how close samples (N, 1, 28, 28) sit to the training digits, against held-out digits as reference.
 
     Two measures: nearest-training-digit distances of the samples and of the held-out digits; and the
-    share of samples closer to a random training subset than to the held-out set (equal sizes). A
-    generator that does not copy scores about 50% on the second; one that copies scores more.
+    share of samples closer to a training subset than to the held-out set. The subset has as many digits
+    as the held-out set and, given both label tensors, the same number of each class (a seeded draw), so
+    neither side is nearer only because it holds more digits of a class. A generator that does not copy
+    scores about 50% on the second measure; one that copies scores more.
     """
     g = torch.Generator().manual_seed(seed)
-    subset = train[torch.randperm(len(train), generator=g)[:len(held_out)]]
+    if train_labels is not None and held_out_labels is not None:
+        counts = torch.bincount(held_out_labels, minlength=int(train_labels.max()) + 1)
+        pools = [torch.nonzero(train_labels == k).flatten() for k in range(len(counts))]
+        subset = train[torch.cat([pool[torch.randperm(len(pool), generator=g)[:int(c)]]
+                                  for pool, c in zip(pools, counts, strict=True)])]
+    else:
+        subset = train[torch.randperm(len(train), generator=g)[:len(held_out)]]
     closer = nearest_distances(samples, subset) < nearest_distances(samples, held_out)
     held_out_to_train = nearest_distances(held_out, train)
     return MemorisationReport(nearest_distances(samples, train), held_out_to_train, closer.float().mean().item(),

@@ -6,6 +6,7 @@ import pytest
 from aigc_course.codegen import (
     NGramModel,
     line_parses,
+    novelty,
     parse_share,
     real_snippets,
     snippet_parse_share,
@@ -69,3 +70,22 @@ def test_ngram_sampling_is_deterministic_and_copies_at_high_order():
     assert m.sample("ab", 30, seed=1) == m.sample("ab", 30, seed=1)
     assert "abc" in m.sample("ab", 30, seed=1)
     assert NGramModel(text, 1).bits_per_char(text) > m.bits_per_char(text)
+
+
+def test_novelty_counts_snippets_not_copied_from_the_training_source():
+    source = "def f(x):\n    return x + 1\n\ndef g(y):\n    return y * 2\n"
+    copied, fresh = "\n    return x + 1", "\n    return z - 3"
+    assert novelty([copied, fresh], source) == 0.5
+    assert novelty(real_snippets(source * 20, 5, 12), source * 20) == 0.0   # real training snippets: all copies
+    assert novelty([], source) == 0.0
+
+
+def test_novelty_with_a_span_flags_any_copied_run():
+    source = "def f(x):\n    return x + 1\n"
+    partly = "\n    return x + 1 if ok else q(z)"   # not found whole, but 12 of its characters are copied
+    assert novelty([partly], source) == 1.0
+    assert novelty([partly], source, span=12) == 0.0
+    assert novelty(["zzzz zzzz zzzz"], source, span=5) == 1.0
+    assert novelty(["x + 1"], source, span=12) == 0.0          # shorter than the span: judged whole
+    with pytest.raises(ValueError):
+        novelty(["x"], source, span=0)

@@ -39,3 +39,19 @@ def test_classifier_learns_a_separable_task():
     x, y = _blobs(200, 0)
     xt, yt = _blobs(100, 1)
     assert accuracy(train_classifier(x, y, steps=100), xt, yt) > 0.95
+
+
+def test_the_training_subset_matches_the_held_out_class_counts_when_labels_are_given():
+    # class 1 digits sit far from class 0 digits; the held-out set is all class 1, the training set mostly class 0
+    train, y_train = _blobs(400, 0)
+    train, y_train = train[y_train == 0][:180], y_train[y_train == 0][:180]
+    ones, y_ones = _blobs(80, 1)
+    train, y_train = torch.cat([train, ones[y_ones == 1]]), torch.cat([y_train, y_ones[y_ones == 1]])
+    held, y_held = _blobs(80, 2)
+    held, y_held = held[y_held == 1], y_held[y_held == 1]
+    fresh, y_fresh = _blobs(200, 3)
+    fresh = fresh[y_fresh == 1]
+    matched = memorisation_check(fresh, train, held, train_labels=y_train, held_out_labels=y_held)
+    unmatched = memorisation_check(fresh, train, held)
+    assert 0.3 < matched.closer_to_train < 0.7       # like against like: no preference
+    assert unmatched.closer_to_train < matched.closer_to_train - 0.2   # a random subset is mostly class 0: far away
