@@ -61,3 +61,15 @@ def test_transformer_benchmark_reports_every_model_and_target():
         assert len(lines) == 1, (name, out)
         assert all(math.isfinite(v) for v in numbers(lines[0])), lines[0]
     assert "KV cache   identical True" in out and "LoRA keeps" in out
+
+
+@pytest.mark.slow
+def test_diffusion_benchmark_reports_every_model_the_ratio_and_the_steps_curve():
+    out = run_benchmark("benchmarks/bench_diffusion.py", "--smoke")
+    for name in ("flow ", "flow w=1", "ddpm", "GAN", "VAE"):
+        lines = [ln for ln in out.splitlines() if ln.startswith(name) and "steps" in ln]
+        assert len(lines) == 1, (name, out)
+        assert all(math.isfinite(v) for v in numbers(lines[0].replace("requested nan", ""))), lines[0]
+    assert "Frechet ratio flow / GAN at equal training time" in out
+    for sampler in ("euler", "heun", "ancestral", "ddim"):
+        assert f"{sampler} " in out, out
