@@ -6,9 +6,11 @@ thanks, goodbye). Training questions use one set of phrasings; held-out question
 phrasings (paraphrases) of the same intents, so a model is tested on wordings it has never seen.
 
 Two responders answer a question:
-  `Retrieval`  TF-IDF nearest training question -> its answer (the baseline)
+  `Retrieval`  TF-IDF nearest training question (English stop words ignored) -> its answer (the baseline)
   `Seq2Seq`    a GRU encoder-decoder that writes the answer word by word (the generative model)
-Both are scored by exact match and token accuracy against the reference answer.
+Both are scored by exact match and token accuracy against the reference answer. Every held-out answer
+is also a training answer, so the task is answer selection among the training answers: retrieval
+selects by construction, the seq2seq model has to learn to write one of them out.
 """
 
 from __future__ import annotations
@@ -128,15 +130,29 @@ def score(responder, turns: list[Turn]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- the retrieval baseline
 
 
-class Retrieval:
-    """TF-IDF nearest training question: question str -> the answer of the most similar training question."""
+def english_stop_words() -> frozenset[str]:
+    """Return scikit-learn's list of English stop words ("the", "is", "what", "you", "in", ...): 318 words."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    def __init__(self, turns: list[Turn]):
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+class Retrieval:
+    """TF-IDF nearest training question: question str -> the answer of the most similar training question.
+
+    stop_words: words ignored on both sides; None uses `english_stop_words()`, an empty set keeps every word.
+    """
+
+    def __init__(self, turns: list[Turn], stop_words: frozenset[str] | None = None):
         self.turns = turns
-        docs = [Counter(tokenize(t.question)) for t in turns]
+        self.stop_words = english_stop_words() if stop_words is None else frozenset(stop_words)
+        docs = [self._counts(t.question) for t in turns]
         df = Counter(w for d in docs for w in d)
         self.idf = {w: math.log((1 + len(docs)) / (1 + c)) + 1 for w, c in df.items()}
         self.vectors = [self._vector(d) for d in docs]
+
+    def _counts(self, text: str) -> Counter:
+        return Counter(w for w in tokenize(text) if w not in self.stop_words)
 
     def _vector(self, counts: Counter) -> dict[str, float]:
         v = {w: c * self.idf[w] for w, c in counts.items() if w in self.idf}
@@ -145,7 +161,7 @@ class Retrieval:
 
     def nearest(self, question: str) -> tuple[Turn, float]:
         """Return the most similar training turn and its cosine similarity in [0, 1]."""
-        q = self._vector(Counter(tokenize(question)))
+        q = self._vector(self._counts(question))
         sims = [sum(x * v.get(w, 0.0) for w, x in q.items()) for v in self.vectors]
         best = max(range(len(sims)), key=sims.__getitem__)
         return self.turns[best], sims[best]

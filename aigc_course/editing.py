@@ -9,6 +9,9 @@ penalty), once for every label when the VAE is conditional, keeping the best lab
 Inpainting trusts the visible part (a mask); denoising trusts every pixel but cannot fit the
 noise, because the decoder only draws digits. The result keeps the trusted pixels as they are
 (inpainting) or replaces the image with the model's drawing (denoising).
+
+Baselines: `mean_fill` and the stronger `neighbour_fill` (mean of the nearest training digits) for
+inpainting; `blur` and the stronger `blur_threshold` for denoising.
 """
 
 from __future__ import annotations
@@ -101,6 +104,15 @@ def mean_fill(x: torch.Tensor, mask: torch.Tensor, mean_image: torch.Tensor) -> 
     return mask * x + (1 - mask) * mean_image
 
 
+def neighbour_fill(x: torch.Tensor, mask: torch.Tensor, train: torch.Tensor, k: int = 10) -> torch.Tensor:
+    """The strong inpainting baseline: hidden pixels take the mean of the k training digits (M, 1, 28, 28) whose
+    visible pixels are closest to x's (the mask is the same for every image)."""
+    visible = mask[:1].flatten(1)
+    distances = torch.cdist((x.flatten(1) * visible), (train.flatten(1) * visible))
+    nearest = distances.topk(k, dim=1, largest=False).indices          # (N, k)
+    return mask * x + (1 - mask) * train[nearest].mean(1)
+
+
 def blur(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     """The denoising baseline: a Gaussian blur (5 x 5 kernel, std `sigma`) of x (N, 1, H, W)."""
     r = torch.arange(-2, 3, dtype=torch.float32)
@@ -108,6 +120,18 @@ def blur(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     k1 = k1 / k1.sum()
     kernel = (k1[:, None] * k1[None, :])[None, None]
     return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), kernel)
+
+
+def blur_threshold(x: torch.Tensor, sigma: float = 0.75, threshold: float = 0.5) -> torch.Tensor:
+    """The strong denoising baseline: blur, then set each pixel to 1 above `threshold` and 0 below: (N, 1, H, W)."""
+    return (blur(x, sigma) > threshold).float()
+
+
+def tune_blur_threshold(clean: torch.Tensor, noisy: torch.Tensor, sigmas=(0.5, 0.75, 1.0, 1.5),
+                        thresholds=(0.3, 0.4, 0.5, 0.6)) -> tuple[float, float]:
+    """Return the (sigma, threshold) of `blur_threshold` with the lowest MSE on (clean, noisy) training digits."""
+    scores = {(s, t): masked_mse(blur_threshold(noisy, s, t), clean) for s in sigmas for t in thresholds}
+    return min(scores, key=scores.get)
 
 
 def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 HELD_OUT_EVERY = 10  # every 10th topic (in sorted order) is held out
 
@@ -27,12 +28,28 @@ def pydoc_topics() -> dict[str, str]:
 
 
 def topics_split(split: str = "train") -> str:
-    """Return the documentation topics of one split ("train" or "held_out") joined into one string."""
-    if split not in ("train", "held_out"):
-        raise ValueError(f"split must be 'train' or 'held_out', got {split!r}")
+    """Return the documentation topics of one split joined into one string.
+
+    "train" and "held_out" partition the pages (every 10th page in sorted order is held out);
+    "fit" and "validation" partition the training pages the same way (every 10th of them is for
+    validation), so that choices such as an n-gram's order are made on pages that are neither
+    counted nor held out.
+    """
+    if split not in ("train", "held_out", "fit", "validation"):
+        raise ValueError(f"split must be 'train', 'held_out', 'fit' or 'validation', got {split!r}")
     pages = list(pydoc_topics().values())
-    keep = [p for i, p in enumerate(pages) if (i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1) == (split == "held_out")]
+    last = HELD_OUT_EVERY - 1
+    train = [p for i, p in enumerate(pages) if i % HELD_OUT_EVERY != last]
+    keep = {"train": train, "held_out": [p for i, p in enumerate(pages) if i % HELD_OUT_EVERY == last],
+            "fit": [p for i, p in enumerate(train) if i % HELD_OUT_EVERY != last],
+            "validation": [p for i, p in enumerate(train) if i % HELD_OUT_EVERY == last]}[split]
     return "\n\n".join(keep)
+
+
+def verbatim_share(text: str, reference: str, length: int = 40, stride: int = 20) -> float:
+    """Return the share of `text`'s `length`-character pieces (one every `stride`) found verbatim in `reference`, in [0, 1]."""
+    pieces = [text[i:i + length] for i in range(0, max(len(text) - length, 0) + 1, stride)]
+    return sum(piece in reference for piece in pieces) / len(pieces)
 
 
 SOURCE_MODULES = ("textwrap", "fractions", "statistics", "heapq", "bisect", "colorsys")
@@ -139,43 +156,39 @@ def bits_per_char(model: CharModel, ids: torch.Tensor, length: int = 128, max_ch
     return loss.item() / math.log(2)
 
 
-def train_char_model(model: CharModel, ids: torch.Tensor, steps: int, held_out: torch.Tensor | None = None,
-                     batch_size: int = 32, length: int = 64, lr: float = 3e-3, eval_every: int = 25,
-                     seed: int = 0, progress: bool = True, final_lr: float | None = None,
-                     eval_length: int = 128) -> dict[str, list[float]]:
-    """Train `model` on random windows of `ids` for `steps` Adam steps; return {"step", "held_out_bpc"} history.
+def train_char_model(model: CharModel, ids: torch.Tensor, steps: int, held_out: torch.Tensor | None = None, *,
+                     batch_size: int = 32, length: int = 64, lr: float = 3e-3, final_lr: float | None = None,
+                     eval_every: int = 25, eval_length: int = 128, seed: int = 0,
+                     progress: bool = True) -> dict[str, list[float]]:
+    """Train `model` on random windows of `ids` for `steps` Adam steps; return the {"step", "held_out_bpc"} history.
 
-    final_lr: None keeps the rate constant; a number decays it from `lr` to `final_lr` along a cosine.
-    eval_length: the held-out text is scored in windows of this many characters (longer: less cold-start loss).
+    final_lr: None keeps the rate at `lr`; a number decays it to `final_lr` along a cosine.
+    held_out: scored in windows of `eval_length` characters before training and every `eval_every` steps.
     """
-    from tqdm.auto import tqdm
-
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = None
-    if final_lr is not None:
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=final_lr)
+    decay = None if final_lr is None else torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps, final_lr)
     history: dict[str, list[float]] = {"step": [], "held_out_bpc": []}
 
-    def record(step: int) -> None:
+    def log(step: int) -> None:
         if held_out is not None:
             history["step"].append(step)
             history["held_out_bpc"].append(bits_per_char(model, held_out, length=eval_length))
 
-    record(0)
+    log(0)
     model.train()
     for step in tqdm(range(1, steps + 1), disable=not progress, desc="char model"):
-        batch = random_windows(ids, batch_size, length, generator)
-        logits = model(batch[:, :-1])
+        batch = random_windows(ids, batch_size, length, generator)          # (B, length + 1) character ids
+        logits = model(batch[:, :-1])                                        # predict each next character
         loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        if decay is not None:
+            decay.step()
         if step % eval_every == 0 or step == steps:
-            record(step)
+            log(step)
     return history
 
 
@@ -184,6 +197,9 @@ def train_char_model(model: CharModel, ids: torch.Tensor, steps: int, held_out: 
 
 class NGramModel:
     """A character n-gram model with add-k smoothing: P(c | previous n-1 characters) = (count + k) / (total + k V).
+
+    A weak baseline, kept only for benchmarks that still use it: the course's n-gram is `ngram.NGramModel`
+    (interpolated Witten-Bell, order chosen on validation), which beats this one at every order.
 
     n=1 is the unigram model (character frequencies, no context). Text is read through the vocabulary,
     so characters it does not know count as its unknown character, as they do for the GRU.

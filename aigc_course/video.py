@@ -3,7 +3,9 @@
 `moving_digits` builds clips the way Moving MNIST does (Srivastava et al., 2015), from the
 course's real digits: each digit starts at a random place with a random velocity and bounces
 off the walls. `NextFrame` predicts frame t+1 from the `context` frames before it; run
-autoregressively, it generates the rest of a clip from its first frames.
+autoregressively, it generates the rest of a clip from its first frames. Three baselines predict
+without learning: copy the last frame, a blank frame, and the mean training frame (the strongest of
+the three under the squared error when the digit's place is uncertain).
 """
 
 from __future__ import annotations
@@ -120,3 +122,18 @@ def per_frame_mse(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor
 def copy_last_frame(first: torch.Tensor, steps: int) -> torch.Tensor:
     """The baseline: repeat the last given frame. first (N, k, 1, H, W) -> (N, steps, 1, H, W)."""
     return first[:, -1:].expand(-1, steps, -1, -1, -1).clone()
+
+
+def blank_frames(first: torch.Tensor, steps: int) -> torch.Tensor:
+    """A baseline: predict empty frames (all paper). first (N, k, 1, H, W) -> zeros (N, steps, 1, H, W)."""
+    return first.new_zeros(first.shape[0], steps, *first.shape[2:])
+
+
+def mean_frames(train_clips: torch.Tensor, first: torch.Tensor, steps: int) -> torch.Tensor:
+    """A baseline: predict the mean of every training frame, (1, H, W), for each future frame: (N, steps, 1, H, W).
+
+    Under the mean squared error it is a strong guess when the digit's place is uncertain: a faint blob where
+    digits usually are, rather than a sharp digit in a possibly wrong place.
+    """
+    mean = train_clips.mean(dim=(0, 1))
+    return mean.expand(first.shape[0], steps, *mean.shape).clone()

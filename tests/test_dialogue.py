@@ -5,6 +5,7 @@ from aigc_course.dialogue import (
     Turn,
     build_dialogues,
     chat_widget,
+    english_stop_words,
     exact_match,
     score,
     term_names,
@@ -46,6 +47,15 @@ def test_retrieval_returns_the_answer_of_the_closest_question():
     r = Retrieval(turns)
     assert r("tell me, what is a car") == "a vehicle."
     assert score(r, turns) == {"exact_match": 1.0, "token_accuracy": 1.0}
+
+
+def test_stop_words_keep_function_words_from_deciding_the_match():
+    assert {"what", "is", "you", "in"} <= english_stop_words() and "chinese" not in english_stop_words()
+    turns = [Turn("how do you say cat in chinese?", "in chinese, cat is 猫.", "chinese"),
+             Turn("what is a cat?", "cat: a pet.", "meaning")]
+    question = "could you explain cat?"   # shares "you" with the first question, only "cat" with the second
+    assert Retrieval(turns, stop_words=frozenset())(question) == "in chinese, cat is 猫."
+    assert Retrieval(turns)(question) == "cat: a pet."
 
 
 def test_seq2seq_learns_a_tiny_dialogue_and_the_widget_shows_its_answer():

@@ -48,3 +48,30 @@ def test_baselines_and_errors_on_hand_built_images():
     assert torch.allclose(blur(flat), flat)  # a blur leaves a flat image alone
     noisy = add_noise(x, 0.4, seed=0)
     assert torch.equal(noisy, add_noise(x, 0.4, seed=0)) and noisy.min() >= 0 and noisy.max() <= 1
+
+
+def test_neighbour_fill_copies_the_hidden_half_of_the_closest_training_digits():
+    from aigc_course.editing import neighbour_fill
+
+    train = torch.zeros(3, 1, 28, 28)
+    train[1, :, :14] = 1.0          # visible half all ink, hidden half ink too
+    train[1, :, 14:] = 1.0
+    x = torch.zeros(1, 1, 28, 28)
+    x[:, :, :14] = 0.9              # its visible half is closest to training digit 1
+    mask = half_mask(1)
+    filled = neighbour_fill(x, mask, train, k=1)
+    assert torch.equal(filled * mask, x * mask) and filled[:, :, 14:].eq(1.0).all()
+    assert neighbour_fill(x, mask, train, k=3)[:, :, 14:].allclose(torch.tensor(1 / 3))
+
+
+def test_blur_threshold_is_binary_and_its_tuning_picks_from_the_grid():
+    from aigc_course.editing import blur_threshold, tune_blur_threshold
+
+    x = torch.zeros(4, 1, 28, 28)
+    x[:, :, 10:18, 10:18] = 1.0
+    noisy = add_noise(x, 0.4, seed=0)
+    out = blur_threshold(noisy)
+    assert set(out.unique().tolist()) <= {0.0, 1.0}
+    sigma, threshold = tune_blur_threshold(x, noisy, sigmas=(0.75, 1.0), thresholds=(0.4, 0.5))
+    assert sigma in (0.75, 1.0) and threshold in (0.4, 0.5)
+    assert masked_mse(blur_threshold(noisy, sigma, threshold), x) < masked_mse(noisy, x)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from aigc_course.text import (
@@ -9,6 +10,7 @@ from aigc_course.text import (
     stdlib_source,
     topics_split,
     train_char_model,
+    verbatim_share,
 )
 
 
@@ -17,6 +19,21 @@ def test_topics_split_is_deterministic_and_disjoint():
     assert len(train) > 5 * len(held) > 0
     assert topics_split("train") == train
     assert held[:2000] not in train
+
+
+def test_fit_and_validation_partition_the_training_pages():
+    fit, validation = topics_split("fit"), topics_split("validation")
+    assert len(fit) > 4 * len(validation) > 0
+    assert len(fit) + len(validation) + 2 == len(topics_split("train"))   # the pages, joined by one blank line
+    assert validation[:200] in topics_split("train") and not fit.startswith(validation[:200])
+    with pytest.raises(ValueError, match="split must be"):
+        topics_split("test")
+
+
+def test_verbatim_share_counts_pieces_found_in_the_reference():
+    assert verbatim_share("abcdefgh", "xxabcdefghxx", length=4, stride=2) == 1.0
+    assert verbatim_share("abcdefgh", "abcd", length=4, stride=2) == 1 / 3   # pieces abcd, cdef, efgh
+    assert verbatim_share("short", "", length=40) == 0.0
 
 
 def test_encode_decode_round_trip_and_unknown_characters():

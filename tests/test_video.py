@@ -67,3 +67,15 @@ def test_shrunk_digits_make_smaller_clips():
     assert torch.allclose(ink, ink[:, :1].expand(-1, 5))  # the whole digit stays inside the box in every frame
     with pytest.raises(ValueError, match="at least 14"):
         moving_digits(small, 1, size=10)
+
+
+def test_blank_and_mean_frame_baselines():
+    from aigc_course.video import blank_frames, mean_frames
+
+    clips = moving_digits(_digits(), n_clips=3, frames=6, size=32, seed=0)
+    blank = blank_frames(clips[:, :3], 4)
+    assert blank.shape == (3, 4, 1, 32, 32) and blank.eq(0).all()
+    mean = mean_frames(clips, clips[:, :3], 4)
+    assert mean.shape == (3, 4, 1, 32, 32) and torch.allclose(mean[1, 2], clips.mean(dim=(0, 1)))
+    # the blank frame's error is the mean squared ink of the future frames
+    assert torch.allclose(per_frame_mse(blank, clips[:, 2:]), clips[:, 2:].pow(2).mean(dim=(0, 2, 3, 4)))
