@@ -9,13 +9,15 @@ course's one sampler, `text.filter_logits` (temperature, top-k, top-p).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import text
+from . import engine, text
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = True) -> torch.Tensor:
@@ -33,7 +35,10 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = 
 
 @dataclass
 class GPTConfig:
-    """Size of the GPT: vocabulary, context length, layers, width, heads; `positions=False` drops position embeddings."""
+    """Size of the GPT: vocabulary, context length, layers, width, heads; `positions=False` drops position embeddings.
+
+    `causal=False` lets every position attend to both sides: a BERT-style encoder (see `train_masked`).
+    """
 
     vocab_size: int
     context: int = 128
@@ -42,14 +47,15 @@ class GPTConfig:
     n_head: int = 4
     dropout: float = 0.0
     positions: bool = True
+    causal: bool = True
 
 
 class CausalSelfAttention(nn.Module):
-    """Multi-head causal self-attention: x (B, L, C) -> (B, L, C); `cache` holds past keys and values."""
+    """Multi-head causal self-attention (both ways if not config.causal): x (B, L, C) -> (B, L, C); `cache` holds past keys and values."""
 
     def __init__(self, config: GPTConfig):
         super().__init__()
-        self.n_head = config.n_head
+        self.n_head, self.causal = config.n_head, config.causal
         self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd)
         self.proj = nn.Linear(config.n_embd, config.n_embd)
 
@@ -61,7 +67,7 @@ class CausalSelfAttention(nn.Module):
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
             cache["k"], cache["v"] = k, v
-        y = attention(q, k, v, causal=True)                    # (B, heads, L, head width)
+        y = attention(q, k, v, causal=self.causal)                  # (B, heads, L, head width)
         return self.proj(y.transpose(1, 2).reshape(b, length, c))
 
 
@@ -152,6 +158,22 @@ def bits_per_token(model: nn.Module, ids: torch.Tensor, length: int = 128, max_t
     return text.bits_per_char(model, ids, length=length, max_chars=max_tokens)
 
 
+@torch.no_grad()
+def bits_per_character(model: nn.Module, ids: torch.Tensor, decode, length: int = 64) -> float:
+    """Return the bits of every token predicted in windows of `length` of `ids`, divided by the characters they spell.
+
+    `decode` maps token ids to a string (a `Vocabulary.decode` or a `BPE.decode`): a character model and a
+    byte-pair model are then compared per character, whatever their tokens.
+    """
+    n = (len(ids) - 1) // length * length
+    x, y = ids[:n].view(-1, length), ids[1:n + 1].view(-1, length)
+    was_training = model.training
+    model.eval()
+    bits = F.cross_entropy(model(x).flatten(0, 1), y.flatten(), reduction="sum").item() / math.log(2)
+    model.train(was_training)
+    return bits / len(decode(y.flatten()))
+
+
 @dataclass
 class TrainConfig:
     """How to train: steps, batch, window length, AdamW peak rate, warm-up steps, final rate, seed."""
@@ -175,35 +197,128 @@ def learning_rate(step: int, config: TrainConfig) -> float:
 
 
 def train_gpt(model: nn.Module, ids: torch.Tensor, config: TrainConfig, held_out: torch.Tensor | None = None,
-              eval_every: int = 100, progress: bool = True, callback=None) -> dict[str, list[float]]:
-    """Train `model` on random windows of `ids` with AdamW; return {"step", "loss", "held_out_bpc"} history.
+              eval_every: int = 100, progress: bool = True, callback=None, eval_length: int | None = None,
+              run: engine.Run | None = None) -> dict[str, list[float]]:
+    """Train `model` on random windows of `ids` with AdamW; return its history at each evaluation.
 
-    Only parameters with requires_grad train (so LoRA trains its adapters alone). `callback(step, history)`
-    runs after each evaluation (a live plot).
+    History: "step", "loss" (the last batch's), "held_out_bpc" (nan without `held_out`; scored in windows of
+    `eval_length`, default the training length) and "cpu_s", the CPU seconds spent training so far (evaluation
+    excluded). Any model mapping ids (B, L) to logits (B, L, V) trains here: the GPT, or chapter 07's GRU for a
+    like-for-like comparison. Only parameters with requires_grad train (so LoRA trains its adapters alone).
+    `callback(step, history)` runs after each evaluation (a live plot). `run` (``engine.Run``) adds torchrun,
+    resume and checkpoints; default: one process.
     """
-    from tqdm.auto import tqdm
-
+    run = run or engine.Run.local(model)
     g = torch.Generator().manual_seed(config.seed)
+    net = run.wrap(model)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    history: dict[str, list[float]] = {"step": [], "loss": [], "held_out_bpc": []}
-    model.train()
-    for step in tqdm(range(config.steps), disable=not progress, desc="training the GPT"):
+    history: dict[str, list[float]] = {"step": [], "loss": [], "held_out_bpc": [], "cpu_s": []}
+    clock = time.process_time()
+    for step in run.steps(config.steps, history, model=model, optimizers=[optimizer], rng=g, progress=progress,
+                          desc=f"training the {type(model).__name__}", callback=callback, every=eval_every):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
-        batch = text.random_windows(ids, config.batch_size, config.length, g)
-        logits = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
+        batch = run.shard(text.random_windows(ids, config.batch_size, config.length, g))
+        loss = F.cross_entropy(net(batch[:, :-1]).flatten(0, 1), batch[:, 1:].flatten())
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         if (step + 1) % eval_every == 0 or step + 1 == config.steps:
-            history["step"].append(step + 1)
-            history["loss"].append(loss.item())
-            history["held_out_bpc"].append(float("nan") if held_out is None else
-                                           bits_per_token(model, held_out, length=config.length))
-            if callback is not None:
-                callback(step + 1, history)
-    model.eval()
+            spent = (history["cpu_s"] or [0.0])[-1] + time.process_time() - clock
+            bpc = float("nan") if held_out is None else bits_per_token(model, held_out, eval_length or config.length)
+            run.log(history, step + 1, loss.item(), bpc, spent)
+            history["step"][-1] = step + 1
+            clock = time.process_time()
     return history
+
+
+# --------------------------------------------------------------------------- BERT's objective
+
+
+def mask_tokens(batch: torch.Tensor, mask_id: int, vocab_size: int, generator: torch.Generator,
+                rate: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (corrupted ids, chosen) for ids (B, L): `rate` of the positions chosen; of those 80% -> `mask_id`,
+    10% -> a random id, 10% left as they are. `chosen` (B, L) is True where the loss is taken."""
+    chosen = torch.rand(batch.shape, generator=generator) < rate
+    roll = torch.rand(batch.shape, generator=generator)
+    corrupted = batch.masked_fill(chosen & (roll < 0.8), mask_id)
+    random_ids = torch.randint(0, vocab_size, batch.shape, generator=generator)
+    corrupted = torch.where(chosen & (roll >= 0.8) & (roll < 0.9), random_ids, corrupted)
+    return corrupted, chosen
+
+
+def train_masked(model: GPT, ids: torch.Tensor, config: TrainConfig, mask_id: int, rate: float = 0.15,
+                 progress: bool = True) -> list[float]:
+    """Train a two-way (`causal=False`) model to recover masked ids of random windows of `ids`; return the losses.
+
+    BERT's pre-training: `rate` of the positions are chosen (BERT: 0.15) and the loss (cross-entropy, nats) is
+    taken at the chosen positions only.
+    """
+    from tqdm.auto import tqdm
+
+    g = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    losses = []
+    model.train()
+    for step in tqdm(range(config.steps), disable=not progress, desc="training the masked model"):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        batch = text.random_windows(ids, config.batch_size, config.length, g)[:, :-1]   # (B, length)
+        corrupted, chosen = mask_tokens(batch, mask_id, mask_id, g, rate)   # random ids: real characters only
+        loss = F.cross_entropy(model(corrupted)[chosen], batch[chosen])
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def fill_in(model: GPT, ids: torch.Tensor, blanks: torch.Tensor, mask_id: int) -> torch.Tensor:
+    """Return `ids` (L,) with the positions where `blanks` (L,) is True replaced by the model's most likely id."""
+    logits = model(ids.masked_fill(blanks, mask_id).view(1, -1))[0]
+    return torch.where(blanks, logits.argmax(-1), ids)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def recipe(kind: str = "gpt", vocab_size: int = 109) -> tuple[GPTConfig, TrainConfig]:
+    """Return (model size, training recipe) of `aigc-course train KIND`: "gpt", or "gpt-nopos" without positions."""
+    if kind not in ("gpt", "gpt-nopos"):
+        raise ValueError(f"unknown GPT kind {kind!r}: 'gpt' or 'gpt-nopos'")
+    return (GPTConfig(vocab_size, context=RECIPE_CONTEXT, n_layer=2, n_embd=128, n_head=4, positions=kind == "gpt"),
+            TrainConfig(steps=RECIPE_STEPS, batch_size=32, length=RECIPE_CONTEXT, lr=4e-3, warmup=60))
+
+
+RECIPE_CONTEXT, RECIPE_STEPS = 64, 600
+
+
+def train(kind: str = "gpt", steps: int | None = None, seed: int = 0, out: str | Path = "runs",
+          data: str | None = None, progress: bool = True, resume: str | Path | None = None,
+          save_every: int = 500) -> Path:
+    """Train the GPT `kind` on the documentation corpus (chapter 07's split); save and return OUT/<kind>.pt.
+
+    The checkpoint is rewritten every `save_every` steps with what `resume=PATH` needs to carry on.
+    Runs unchanged under ``torchrun --nproc_per_node N -m aigc_course.cli train gpt`` (data parallel).
+    `data` must be None: the corpus is the Python documentation that ships with Python.
+    """
+    if data is not None:
+        raise ValueError("the GPT trains on the bundled Python documentation; --data is for the digit models")
+    corpus = text.topics_split("train")
+    vocab = text.Vocabulary(corpus)
+    model_config, train_config = recipe(kind, len(vocab))
+    train_config = replace(train_config, seed=seed, steps=train_config.steps if steps is None else steps)
+
+    def fit(model: GPT, run: engine.Run) -> None:
+        held = vocab.encode(text.topics_split("held_out"))
+        train_gpt(model, vocab.encode(corpus), train_config, held, eval_every=min(100, train_config.steps),
+                  progress=progress, run=run)
+
+    return engine.launch(kind, lambda: GPT(model_config), fit, steps=train_config.steps, seed=seed, out=out,
+                         resume=resume, save_every=save_every, train_config=asdict(train_config),
+                         corpus="python documentation topics (text.topics_split)")
