@@ -291,11 +291,8 @@ def recipe(kind: str = "gpt", vocab_size: int = 109) -> tuple[GPTConfig, TrainCo
     """Return (model size, training recipe) of `aigc-course train KIND`: "gpt", or "gpt-nopos" without positions."""
     if kind not in ("gpt", "gpt-nopos"):
         raise ValueError(f"unknown GPT kind {kind!r}: 'gpt' or 'gpt-nopos'")
-    return (GPTConfig(vocab_size, context=RECIPE_CONTEXT, n_layer=2, n_embd=128, n_head=4, positions=kind == "gpt"),
-            TrainConfig(steps=RECIPE_STEPS, batch_size=32, length=RECIPE_CONTEXT, lr=4e-3, warmup=60))
-
-
-RECIPE_CONTEXT, RECIPE_STEPS = 64, 600
+    return (GPTConfig(vocab_size, context=64, n_layer=2, n_embd=64, n_head=4, positions=kind == "gpt"),
+            TrainConfig(steps=1000, batch_size=32, length=64, lr=2e-2, warmup=60))
 
 
 def train(kind: str = "gpt", steps: int | None = None, seed: int = 0, out: str | Path = "runs",

@@ -105,3 +105,34 @@ def test_text_sampler_temperature_changes_the_text(lab, page, artifacts):
     assert after != before, "raising the temperature did not change the sampled text"
     assert error_outputs(page) == []
     assert problems.errors == [], problems.errors
+
+
+GPT_TEXT = """\
+import tempfile
+from aigc_course import load_checkpoint, seed_everything, text
+from aigc_course.gpt import train
+seed_everything(0)
+model = load_checkpoint(train("gpt", steps=30, seed=0, out=tempfile.mkdtemp(), progress=False))
+vocab = text.Vocabulary(text.topics_split("train"))
+sampler = text.sampler_widget(model, vocab, length=120)
+sampler
+"""
+
+
+def test_gpt_sampler_temperature_and_top_p_change_the_text(lab, page, artifacts):
+    from tests.browser.conftest import PageProblems
+
+    problems = PageProblems(page)
+    open_notebook(page, lab, "12_transformers.ipynb")
+    run_code_in_new_cell(page, GPT_TEXT, timeout_s=240)
+    output = page.locator(".widget-html pre").last
+    output.wait_for(timeout=60_000)
+    for slider, key in (("temperature", "ArrowRight"), ("top-p", "ArrowLeft")):    # top-p starts at its maximum, 1
+        before, readout = output.inner_text(), slider_readout(page, slider)
+        nudge_slider(page, slider, presses=8, key=key)
+        assert wait_for_change(lambda s=slider: slider_readout(page, s), readout, 10) != readout, slider
+        after = wait_for_change(output.inner_text, before, 60)
+        assert after != before, f"moving '{slider}' did not change the GPT's sampled text"
+    page.screenshot(path=str(artifacts / "widget_gpt_sampler.png"))
+    assert error_outputs(page) == []
+    assert problems.errors == [], problems.errors
