@@ -143,7 +143,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.roster:
         with open(args.roster) as f:
             roster = [line.split(",")[0].strip() for line in f if line.strip() and line.split(",")[0].strip() != "student"]
-    limits = Limits(wall_s=args.timeout, cpu_s=int(args.timeout) + 5, memory_mb=args.memory_mb)
+    limits = Limits(wall_s=args.timeout, question_s=args.question_timeout,
+                    cpu_s=int(args.timeout + args.question_timeout) + 5, memory_mb=args.memory_mb)
     summary = grade_folder(args.submissions, args.assignment, args.out, workers=args.workers, limits=limits,
                            due=due, roster=roster, progress=not args.quiet)
     print(f"graded {summary['graded']} ({summary['regraded_now']} now, {summary['skipped_already_graded']} "
@@ -200,7 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", required=True, help="the grader bundle folder written by `assign`")
     p.add_argument("--out", required=True, help="folder for grades.csv, feedback/, gradescope/, results/")
     p.add_argument("--workers", type=int, default=2, help="parallel grading processes (default 2)")
-    p.add_argument("--timeout", type=float, default=120.0, help="wall-clock seconds per submission (default 120)")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="wall-clock seconds for running a submission's cells (default 120)")
+    p.add_argument("--question-timeout", type=float, default=60.0,
+                   help="wall-clock seconds for one question's tests; a hang costs that question only (default 60)")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory a submission may add (default 2048)")
     p.add_argument("--due", default=None, help="deadline, ISO 8601 (UTC if no zone): later files are listed as late")
     p.add_argument("--roster", default=None, help="CSV or text file whose first column lists every student")

@@ -11,6 +11,10 @@ Markers in the instructor notebook's code cells:
                               the student notebook, stored in the bundle
 
 Markdown cells may hold `<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` (removed for students).
+
+The notebook's metadata may name, under "aigc_course": {"reference_modules": [...]}, course modules that
+already solve a question (beyond those the hidden tests import): a submission that uses them earns no
+points for the functions it was asked to write (see ``provenance``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from aigc_course.grading import provenance
 from aigc_course.grading.check import collect_tests
 from aigc_course.utils import write_atomic
 
@@ -130,9 +135,15 @@ def build_assignment(instructor: str | os.PathLike, out: str | os.PathLike) -> t
     bundle = out / f"{name}.grader"
     bundle.mkdir(parents=True, exist_ok=True)
     os.chmod(bundle, 0o700)
+    instructor_code = [c.source for c in nb.cells if c.cell_type == "code" and cell_kind(c.source) == "code"]
+    given_code = [c.source for c in student.cells if c.cell_type == "code" and cell_kind(c.source) == "code"]
     meta = {"format": BUNDLE_FORMAT, "name": name,
             "questions": dict(sorted(questions.items(), key=lambda kv: _natural(kv[0]))),
             "public_tests": public, "hidden_tests": hidden,
+            # points for the student's own work (see provenance): what a submission must define, and may not import
+            "graded": sorted(provenance.solution_functions(instructor_code, BEGIN)),
+            "reference_modules": sorted(set(provenance.reference_modules(hidden, given_code))
+                                        | set(nb.metadata.get("aigc_course", {}).get("reference_modules", []))),
             "source_sha256": hashlib.sha256(instructor.read_bytes()).hexdigest()}
     write_atomic(bundle / "assignment.json", json.dumps(meta, indent=1), mode=0o600)
     return student_path, bundle

@@ -19,12 +19,13 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from aigc_course.grading import wire
 from aigc_course.grading.errors import SandboxDied, StudentError, describe
+from aigc_course.grading.provenance import names_used_by_tests
 
 # Names every test cell may use without importing them (the notebooks' setup cell has them too).
 TEST_PRELUDE = """
@@ -47,6 +48,7 @@ class Test:
     fn: Callable
     hint: str = ""
     hidden: bool = False
+    uses: frozenset = frozenset()  # the notebook names its cell asks the student for (see provenance)
 
 
 @dataclass
@@ -91,7 +93,8 @@ def collect_tests(public: list[str], hidden: list[str]) -> list[Test]:
             exec(TEST_PRELUDE, namespace)
             with collecting(hidden=is_hidden) as found:
                 exec(compile(src, "<tests>", "exec"), namespace)
-            tests.extend(found)
+            uses = names_used_by_tests(src)
+            tests.extend(replace(t, uses=uses) for t in found)
     return tests
 
 

@@ -27,6 +27,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from aigc_course.grading import provenance
 from aigc_course.grading.authoring import code_cells
 from aigc_course.grading.check import Test, collect_tests, run_test
 from aigc_course.grading.errors import SandboxDied
@@ -52,43 +53,79 @@ def load_assignment(bundle: str | os.PathLike) -> dict:
     return meta
 
 
+def rules(meta: dict) -> dict:
+    """The bundle's own-work rules (empty for a bundle written before they existed)."""
+    return {"graded": meta.get("graded", []), "reference_modules": meta.get("reference_modules", [])}
+
+
 # --------------------------------------------------------------------------- one submission
 
 
 def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[str, float], zygote: Zygote,
-                   limits: Limits) -> dict:
-    """Grade one notebook in a fresh sandboxed process; return its result record."""
+                   limits: Limits, rules: dict | None = None) -> dict:
+    """Grade one notebook in a fresh sandboxed process; return its result record.
+
+    Questions are graded in order, each with its own time limit: a question whose tests hang or kill the
+    process scores what it had, and the next question gets a fresh run of the notebook. `rules` (from
+    the bundle: "graded", "reference_modules") withholds the points of functions the submission did not
+    write itself (see ``provenance``); public tests of a question with hidden tests count only when at
+    least one of its hidden tests passes, since a constant can match a public test's known inputs.
+    """
     level = zygote.level  # waits for a cold zygote, so that its start-up is not billed to this student
     t0 = time.monotonic()
     notes: list[str] = []
     results: list[dict] = []
     cell_errors: list[dict] = []
     output = ""
+    rules = rules or {}
+    order = {q: i for i, q in enumerate(questions)}
+    by_question: dict[str, list[Test]] = {}
+    for t in sorted(tests, key=lambda t: (order.get(t.question, len(order)), t.hidden)):
+        by_question.setdefault(t.question, []).append(t)
     try:
         cells = code_cells(path)
     except ValueError as e:
         notes.append(f"Not graded: {e}.")
         cells = None
     if cells is not None:
-        session = zygote.spawn(cells, limits)
-        level = session.level
+        borrowed = provenance.borrowed(cells, set(rules.get("graded", [])), rules.get("reference_modules", []))
+        session, cells_ran = None, True
         try:
-            try:
-                cell_errors = session.wait_ready()
-            except SandboxDied as e:
-                notes.append(f"Your notebook did not finish running: {e}.")
-            student = RemoteStudent(session)
-            for t in tests:
-                results.append(run_test(t, student))
+            for question, q_tests in by_question.items():
+                if session is not None and session.dead and cells_ran:   # the last question's tests stopped it
+                    notes.append(f"{question} and later questions were graded in a fresh run of your notebook: "
+                                 f"an earlier question's tests stopped it ({session.dead}).")
+                    session.close()
+                    output += session.output_text()
+                    session = None
+                if session is None:
+                    session = zygote.spawn(cells, limits)
+                    level = session.level
+                    try:
+                        errors = session.wait_ready()
+                        cell_errors = cell_errors or errors
+                    except SandboxDied as e:   # a rerun would fail the same way: the tests say "not graded"
+                        notes.append(f"Your notebook did not finish running: {e}.")
+                        cells_ran = False
+                session.start_question()
+                student = RemoteStudent(session)
+                for t in q_tests:
+                    why = next((borrowed[n] for n in sorted(t.uses) if n in borrowed), None)
+                    results.append(run_test(t, student) if why is None else
+                                   {"question": t.question, "name": t.name, "points": t.points, "score": 0.0,
+                                    "passed": False, "message": f"no points: {why}", "hint": t.hint,
+                                    "hidden": t.hidden})
         finally:
-            session.close()
-            output = session.output_text()
-        if session.dead and not notes:
+            if session is not None:
+                session.close()
+                output += session.output_text()
+        if session is not None and session.dead and not notes:
             notes.append(f"Grading stopped early: {session.dead}.")
     if cells is None:
         results = [{"question": t.question, "name": t.name, "points": t.points, "score": 0.0, "passed": False,
                     "message": "not graded: the file is not a valid notebook", "hint": "", "hidden": t.hidden}
                    for t in tests]
+    withhold_unconfirmed_public_points(results)
     per_q = {q: {"score": 0.0, "points": pts} for q, pts in questions.items()}
     for r in results:
         per_q.setdefault(r["question"], {"score": 0.0, "points": 0.0})["score"] += r["score"]
@@ -99,12 +136,25 @@ def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[s
             "isolation": level, "seconds": round(time.monotonic() - t0, 3)}
 
 
+def withhold_unconfirmed_public_points(results: list[dict]) -> None:
+    """Zero the passed public tests of each question whose hidden tests all failed (in place)."""
+    hidden_passed: dict[str, bool] = {}
+    for r in results:
+        if r["hidden"]:
+            hidden_passed[r["question"]] = hidden_passed.get(r["question"], False) or r["passed"]
+    for r in results:
+        if not r["hidden"] and r["passed"] and hidden_passed.get(r["question"]) is False:
+            r["score"], r["passed"] = 0.0, False
+            r["message"] = ("passed, but earns its points only when a hidden test of the same question passes "
+                            "too: the public inputs are known, so a constant could match them")
+
+
 # --------------------------------------------------------------------------- worker processes
 
 _worker: dict = {}
 
 
-def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: dict) -> None:
+def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: dict, rules: dict) -> None:
     if LIBC is not None:  # a worker dies with the grading command (kill -9 included), its zygote with it
         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     _worker["zygote"] = Zygote()  # first, so that it warms up while this worker imports torch
@@ -113,6 +163,7 @@ def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: 
     torch.set_num_threads(1)
     _worker["tests"] = collect_tests(public, hidden)
     _worker["questions"] = questions
+    _worker["rules"] = rules
     _worker["limits"] = Limits(**limits)
     from multiprocessing.util import Finalize
 
@@ -120,7 +171,8 @@ def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: 
 
 
 def _grade_in_worker(path: str) -> dict:
-    return grade_notebook(path, _worker["tests"], _worker["questions"], _worker["zygote"], _worker["limits"])
+    return grade_notebook(path, _worker["tests"], _worker["questions"], _worker["zygote"], _worker["limits"],
+                          _worker["rules"])
 
 
 # --------------------------------------------------------------------------- reports
@@ -284,7 +336,7 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
 
         with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_init_worker,
                                  initargs=(meta["public_tests"], meta["hidden_tests"], questions,
-                                           asdict(limits))) as pool:
+                                           asdict(limits), rules(meta))) as pool:
             futures = {pool.submit(_grade_in_worker, key): key for key in todo}
             for i, fut in enumerate(as_completed(futures), 1):
                 path, student, late, digest = todo[futures[fut]]
@@ -331,6 +383,7 @@ def grade_single(notebooks: list[str | os.PathLike], bundle: str | os.PathLike,
     tests = collect_tests(meta["public_tests"], meta["hidden_tests"])
     zygote = Zygote()
     try:
-        return [grade_notebook(nb, tests, meta["questions"], zygote, limits or Limits()) for nb in notebooks]
+        return [grade_notebook(nb, tests, meta["questions"], zygote, limits or Limits(), rules(meta))
+                for nb in notebooks]
     finally:
         zygote.close()

@@ -33,7 +33,8 @@ NOBODY = 65534
 class Limits:
     """Resource limits of one submission process."""
 
-    wall_s: float = 120.0      # whole submission: notebook cells plus every test call
+    wall_s: float = 120.0      # running the notebook's cells
+    question_s: float = 60.0   # one question's tests: a hang ends that question only
     cpu_s: int = 120           # CPU seconds (RLIMIT_CPU)
     memory_mb: int = 2048      # address space the student's code may add beyond the warm interpreter
     file_mb: int = 64          # largest file it may write (RLIMIT_FSIZE); its tmpfs folders hold 2x this

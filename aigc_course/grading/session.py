@@ -63,8 +63,10 @@ class Session:
                 raise self._die("the submission sent an oversized message to the grader")
             left = self.deadline - time.monotonic()
             if left <= 0:
-                where = f" while running code cell {self.cell + 1}" if self.cell is not None else ""
-                raise self._die(f"time limit of {self.limits.wall_s:g} s exceeded{where}")
+                if self.cell is not None:
+                    raise self._die(f"time limit of {self.limits.wall_s:g} s exceeded while running code cell "
+                                    f"{self.cell + 1}")
+                raise self._die(f"time limit of {self.limits.question_s:g} s for one question's tests exceeded")
             fds = [self.resp_r] + ([self.out_r] if self.out_r >= 0 else [])
             ready, _, _ = select.select(fds, [], [], min(left, 1.0))
             if self.out_r in ready:
@@ -126,6 +128,10 @@ class Session:
                 return self.cell_errors
             else:
                 raise self._die("the submission sent the grader a message it did not ask for")
+
+    def start_question(self) -> None:
+        """Give the next question's tests their own time limit (`limits.question_s`)."""
+        self.deadline = time.monotonic() + self.limits.question_s
 
     def request(self, op: str, name: str = "", args=(), kwargs=None, handle: int | None = None):
         """Send one request; return the decoded reply, or raise StudentError / SandboxDied."""
