@@ -60,3 +60,47 @@ def judge_report(samples: torch.Tensor, judge=None, reference: torch.Tensor | No
         class_share=share.tolist(),
         coverage=int((share >= min_share).sum()),
     )
+
+
+@dataclass
+class PrecisionRecall:
+    precision: float  # share of samples inside the real data's k-NN manifold (samples that look like data)
+    recall: float     # share of real points inside the samples' k-NN manifold (data the samples reach)
+
+    def __str__(self) -> str:
+        return f"precision {self.precision:.2f} | recall {self.recall:.2f}"
+
+
+def _knn_radius(feats: torch.Tensor, k: int) -> torch.Tensor:
+    """Return the distance of each row to its k-th nearest other row, (N,)."""
+    return torch.cdist(feats, feats).kthvalue(k + 1, dim=1).values   # +1: the row itself is at distance 0
+
+
+def _inside(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor) -> torch.Tensor:
+    """Return, per row of points, whether it lies within radii[j] of some centres[j], (N,) bool."""
+    return (torch.cdist(points, centres) <= radii[None, :]).any(dim=1)
+
+
+def knn_precision_recall(samples: torch.Tensor, real: torch.Tensor, k: int = 3) -> PrecisionRecall:
+    """Return k-NN manifold precision and recall of sample features (N, d) against real features (M, d).
+
+    Each set's manifold is the union of balls around its points, each ball reaching the point's k-th
+    nearest neighbour in the same set (the "improved precision and recall" of Kynkaanniemi and co-authors,
+    NeurIPS 2019). Precision: share of samples inside the real manifold; recall: share of real points inside
+    the samples' manifold. Use sets of equal size.
+    """
+    s, r = samples.double(), real.double()
+    precision = _inside(s, r, _knn_radius(r, k)).double().mean().item()
+    recall = _inside(r, s, _knn_radius(s, k)).double().mean().item()
+    return PrecisionRecall(precision=precision, recall=recall)
+
+
+@torch.no_grad()
+def judge_precision_recall(samples: torch.Tensor, reference: torch.Tensor, judge=None, k: int = 3,
+                           batch_size: int = 1000) -> PrecisionRecall:
+    """k-NN precision/recall of images ((N, 1, 28, 28) in [0, 1]) against `reference` in the judge's features."""
+    from aigc_course.judge import load_judge
+
+    judge = judge or load_judge()
+    feats = [torch.cat([judge.features(c.float().cpu()) for c in x.split(batch_size)]) for x in (samples, reference)]
+    return knn_precision_recall(feats[0], feats[1], k=k)

@@ -36,3 +36,18 @@ def test_judge_report_orders_real_above_noise_and_a_repeated_digit():
     assert real.frechet < noise.frechet and real.frechet < single.frechet
     assert real.confidence > 0.9 > noise.confidence
     assert abs(sum(real.class_share) - 1) < 1e-6
+
+
+def test_knn_precision_recall_separates_quality_from_coverage():
+    from aigc_course.metrics import knn_precision_recall
+
+    g = torch.Generator().manual_seed(0)
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    real = centres[torch.arange(1000) % 2] + torch.randn(1000, 2, generator=g)
+    same = centres[torch.arange(1000) % 2] + torch.randn(1000, 2, generator=g)
+    one_mode = centres[0] + torch.randn(1000, 2, generator=g)          # half the data missed: recall drops
+    off = centres[torch.arange(1000) % 2] + torch.tensor([0.0, 8.0]) + torch.randn(1000, 2, generator=g)
+    good, dropped, far = (knn_precision_recall(x, real) for x in (same, one_mode, off))
+    assert good.precision > 0.9 and good.recall > 0.9, good
+    assert dropped.precision > 0.9 and dropped.recall < 0.6, dropped
+    assert far.precision < 0.1 and far.recall < 0.1, far
