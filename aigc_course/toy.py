@@ -143,6 +143,9 @@ class ToyVAEConfig:
     steps: int = 3000
     batch_size: int = 256
     lr: float = 1e-3
+    kl_warmup: int = 0          # steps over which the KL weight rises linearly from 0 to 1 (0: weight 1 throughout)
+    cosine_lr: bool = False     # decay the learning rate to 0 along a cosine over the run
+    min_logvar: float = -8.0    # lower bound on the decoder's log-variance
     seed: int = 0
 
 
@@ -161,17 +164,17 @@ class ToyVAE(nn.Module):
         return mu, logvar
 
     def decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (mean, logvar) of p(x|z), each (N, 2); logvar is clamped to [-8, 2] for stability."""
+        """Return (mean, logvar) of p(x|z), each (N, 2); logvar is clamped to [min_logvar, 2] for stability."""
         mean, logvar = self.decoder(z).chunk(2, dim=-1)
-        return mean, logvar.clamp(-8.0, 2.0)
+        return mean, logvar.clamp(self.config.min_logvar, 2.0)
 
-    def elbo(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Return the one-sample ELBO per point, shape (N,), in nats."""
+    def elbo(self, x: torch.Tensor, generator: torch.Generator | None = None, kl_weight: float = 1.0) -> torch.Tensor:
+        """Return the one-sample ELBO per point, shape (N,), in nats (kl_weight < 1: the warm-up objective)."""
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar, generator)
         mean, out_logvar = self.decode(z)
         log_px_z = -0.5 * (((x - mean) ** 2) / out_logvar.exp() + out_logvar + math.log(2 * math.pi)).sum(-1)
-        return log_px_z - gaussian_kl(mu, logvar)
+        return log_px_z - kl_weight * gaussian_kl(mu, logvar)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, noise: bool = True) -> torch.Tensor:
@@ -194,13 +197,17 @@ def train_toy_vae(config: ToyVAEConfig | None = None, progress: bool = True,
     data, _ = ring_of_gaussians(n_data, seed=config.seed)
     model = ToyVAE(config)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)  # one optimiser: encoder and decoder together
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.steps) if config.cosine_lr else None
     curve = []
     for step in tqdm(range(1, config.steps + 1), desc="toy VAE", disable=not progress, leave=False):
         x = data[torch.randint(n_data, (config.batch_size,), generator=g)]
-        loss = -model.elbo(x, g).mean()
+        kl_weight = min(1.0, step / config.kl_warmup) if config.kl_warmup else 1.0
+        loss = -model.elbo(x, g, kl_weight).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if schedule is not None:
+            schedule.step()
         if step % 50 == 0:
             curve.append(loss.item())
     return model, curve

@@ -100,3 +100,19 @@ def test_g_steps_and_d_steps_set_how_many_updates_each_network_gets(monkeypatch)
     train_toy_gan(ToyGANConfig(hidden=8, batch_size=16, steps=4, d_steps=2, g_steps=3, lr_g=0.002),
                   progress=False, n_data=100)
     assert calls == {"d": 8, "g": 12}
+
+
+def test_kl_warmup_weight_scales_only_the_kl_term():
+    torch.manual_seed(0)
+    model = ToyVAE(ToyVAEConfig(hidden=16))
+    x, _ = ring_of_gaussians(64, seed=3)
+    elbos = [model.elbo(x, torch.Generator().manual_seed(0), kl_weight=w) for w in (0.0, 0.5, 1.0)]
+    # ELBO(w) = log p(x|z) - w KL with the same z: linear in w, and the KL >= 0 makes it fall as w rises
+    assert torch.allclose(elbos[1], (elbos[0] + elbos[2]) / 2, atol=1e-5)
+    assert (elbos[0] >= elbos[2]).all() and (elbos[0] > elbos[2]).any()
+
+
+def test_decoder_variance_respects_its_lower_bound():
+    model = ToyVAE(ToyVAEConfig(hidden=16, min_logvar=-3.0))
+    _, logvar = model.decode(1e3 * torch.randn(100, 2, generator=torch.Generator().manual_seed(0)))
+    assert logvar.min() >= -3.0
