@@ -20,13 +20,7 @@ snippets that do not occur verbatim in the training source (whole, or as any run
 from __future__ import annotations
 
 import ast
-import math
-import random
 import warnings
-from collections import Counter, defaultdict
-
-import torch
-import torch.nn.functional as F
 
 from .text import stdlib_source
 
@@ -114,57 +108,3 @@ def novelty(snippets: list[str], training_source: str, span: int | None = None) 
         return any(s[i:i + span] in seen for i in range(len(s) - span + 1))
 
     return sum(not copied(s) for s in snippets) / len(snippets)
-
-
-class NGramModel:
-    """A character n-gram model with back-off: P(next char | previous order-1 chars), counted from a text."""
-
-    def __init__(self, text: str, order: int):
-        self.order = order
-        self.counts: list[dict[str, Counter]] = []
-        for k in range(order):  # k = context length, 0 .. order-1
-            table: dict[str, Counter] = defaultdict(Counter)
-            for i in range(k, len(text)):
-                table[text[i - k:i]][text[i]] += 1
-            self.counts.append(dict(table))
-
-    def _distribution(self, context: str) -> Counter:
-        for k in range(min(self.order - 1, len(context)), -1, -1):  # longest seen context first
-            dist = self.counts[k].get(context[len(context) - k:] if k else "")
-            if dist:
-                return dist
-        raise RuntimeError("empty model")
-
-    def sample(self, prompt: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:
-        """Return `prompt` continued by `length` characters drawn from the model (counts ** (1 / temperature))."""
-        rng = random.Random(seed)
-        out = list(prompt)
-        for _ in range(length):
-            dist = self._distribution("".join(out[-(self.order - 1):]) if self.order > 1 else "")
-            chars, counts = zip(*dist.items(), strict=True)
-            out.append(rng.choices(chars, [c ** (1 / temperature) for c in counts])[0])
-        return "".join(out)
-
-    def bits_per_char(self, text: str, alpha: float = 0.01, vocab_size: int = 100) -> float:
-        """Return the add-alpha smoothed bits per character of `text` (longest seen context)."""
-        total = 0.0
-        for i in range(len(text)):
-            dist = self._distribution(text[max(0, i - self.order + 1):i])
-            total -= math.log2((dist[text[i]] + alpha) / (sum(dist.values()) + alpha * vocab_size))
-        return total / len(text)
-
-
-@torch.no_grad()
-def sample_chars(model, vocab, prompt: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:
-    """Return `prompt` continued by `length` characters sampled from a CharModel (embed -> GRU -> head)."""
-    g = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
-    x, h, out = vocab.encode(prompt).unsqueeze(0), None, list(prompt)
-    for _ in range(length):
-        y, h = model.rnn(model.embed(x), h)
-        probs = F.softmax(model.head(y[:, -1]) / temperature, dim=-1)
-        x = torch.multinomial(probs, 1, generator=g)
-        out.append(vocab.chars[int(x)])
-    model.train(was_training)
-    return "".join(out)

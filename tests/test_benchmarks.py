@@ -34,7 +34,8 @@ def test_applications_benchmark_reports_every_model():
         lines = [ln for ln in out.splitlines() if ln.startswith(name)]
         assert len(lines) == 1, (name, out)
         assert all(math.isfinite(v) for v in numbers(lines[0])), lines[0]
-    assert "real code parse share" in out and "5-gram parse share" in out
+    assert "real code parse share" in out and "-gram parse share" in out and "GRU novelty" in out
+    assert "blur-threshold MSE" in out and "mean-frame MSE" in out and "TF-IDF (stop words out) EM" in out
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ import warnings
 import pytest
 
 from aigc_course.codegen import (
-    NGramModel,
     line_parses,
     novelty,
     parse_share,
@@ -62,14 +61,6 @@ def test_parse_share_counts_non_blank_lines():
 def test_snippet_parse_share_drops_each_snippets_cut_last_line():
     # the last lines ("y = (" and "retur") were cut by the length limit and are not scored
     assert snippet_parse_share(["x = 1\ny = (", "z = 2\nw = [\nretur"]) == 2 / 3
-
-
-def test_ngram_sampling_is_deterministic_and_copies_at_high_order():
-    text = "abcabcabcabd" * 10
-    m = NGramModel(text, 4)
-    assert m.sample("ab", 30, seed=1) == m.sample("ab", 30, seed=1)
-    assert "abc" in m.sample("ab", 30, seed=1)
-    assert NGramModel(text, 1).bits_per_char(text) > m.bits_per_char(text)
 
 
 def test_novelty_counts_snippets_not_copied_from_the_training_source():

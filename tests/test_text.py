@@ -65,7 +65,6 @@ def test_untrained_model_is_near_uniform_and_training_lowers_bits_per_char():
 import math  # noqa: E402
 
 from aigc_course.text import (  # noqa: E402
-    NGramModel,
     distinct_ngrams,
     filter_logits,
     generate,
@@ -80,24 +79,6 @@ def test_bits_per_char_of_a_uniform_model_is_log2_of_the_vocabulary():
     torch.nn.init.zeros_(model.head.bias)
     ids = vocab.encode("hello world, " * 40)
     assert abs(bits_per_char(model, ids, length=16) - math.log2(len(vocab))) < 1e-5
-    # an n-gram model that has seen nothing is uniform too
-    assert abs(NGramModel(vocab, 3, 0.5).bits_per_char("hello") - math.log2(len(vocab))) < 1e-9
-
-
-def test_ngram_probabilities_are_add_k_counts():
-    vocab = Vocabulary("ab")
-    model = NGramModel(vocab, 2, k=1.0).fit("abab")
-    # contexts: "\0"->a, a->b, b->a, a->b: P(b | a) = (2 + 1) / (2 + V)
-    assert math.isclose(model.prob("a", "b"), 3 / (2 + len(vocab)))
-    assert math.isclose(model.prob("xa", "b"), model.prob("a", "b"))
-    total = sum(model.prob("a", c) for c in vocab.chars)
-    assert math.isclose(total, 1.0)
-
-
-def test_bigram_beats_unigram_on_repetitive_text():
-    text = "abcabcabcabc" * 20
-    vocab = Vocabulary(text)
-    assert NGramModel(vocab, 2, 0.01).fit(text).bits_per_char(text) < NGramModel(vocab, 1, 0.01).fit(text).bits_per_char(text) - 1
 
 
 def test_filters_keep_the_right_characters():
