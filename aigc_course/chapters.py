@@ -31,9 +31,7 @@ CHAPTERS: list[Chapter] = [
     Chapter("09_summary.ipynb", "8-10", "Summary", "resources with correct citations, the summary, the FAQ as a self-check"),
     Chapter("10_scaling.ipynb", "Appendix", "Scaling out",
             "data parallelism with torchrun: effective batch and learning rate, the same training on 1 and 2 processes, GPUs and clusters"),
-    Chapter("11_diffusion.ipynb", "beyond the article (6.2, 7.2)", "Diffusion and flow matching",
-            "noise digits and learn to undo it: DDPM and flow matching checked in closed form, guidance, samplers, "
-            "latent diffusion, measured against the course's GAN and VAE"),
     Chapter("12_transformers.ipynb", "beyond the article (1.2, 2.3, 6.1)", "Transformers and pre-training",
-            "attention from scratch, a tiny GPT against the best n-gram, a key-value cache, byte-pair encoding, LoRA"),
+            "attention from scratch, a tiny GPT against chapter 07's GRU at equal CPU time and the best n-gram, "
+            "positions ablated, a key-value cache, byte-pair encoding compared per character, LoRA against full fine-tuning"),
 ]

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from aigc_course import diffusion, gan, vae
+from aigc_course import diffusion, gan, gpt, vae
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -66,6 +66,7 @@ TRAINERS: dict[str, Callable[..., Path]] = {
     **{kind: gan.train for kind in ("gan", "dcgan", "scgan", "cgan")},
     **{kind: vae.train for kind in ("vae", "convvae", "cvae", "pixelvae")},
     **{kind: diffusion.train for kind in ("flow", "ddpm")},
+    **{kind: gpt.train for kind in ("gpt", "gpt-nopos")},
 }
 
 
@@ -91,13 +92,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Load a checkpoint and save `n` samples as a float tensor (N, 1, 28, 28) in [0, 1]."""
+    """Load a checkpoint and save `n` samples as a float tensor (N, 1, 28, 28) in [0, 1] (a text model: print `n` characters)."""
     import torch
 
+    from aigc_course import text
     from aigc_course.utils import seed_everything
 
     model = load_model(args.checkpoint, "sample", "cannot sample")
     seed_everything(args.seed)
+    if isinstance(model, gpt.GPT):   # a character model: continue the prompt with the course's sampler
+        vocab = text.Vocabulary(text.topics_split("train"))
+        print(text.draw(model, vocab, args.prompt, args.n, temperature=args.temperature, top_p=args.top_p,
+                        generator=torch.Generator().manual_seed(args.seed)))
+        return 0
     with torch.no_grad():
         samples = model.sample(args.n).detach().cpu().float().clamp(0, 1)
     out = Path(args.out)
@@ -186,9 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="draw samples from a checkpoint into a .pt tensor file")
     p.add_argument("checkpoint")
-    p.add_argument("-n", type=int, default=64, help="number of samples")
+    p.add_argument("-n", type=int, default=64, help="number of samples (characters, for a text model)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="samples.pt")
+    p.add_argument("--out", default="samples.pt", help="where image samples go (a text model prints instead)")
+    p.add_argument("--prompt", default="The ", help="text models: the text to continue")
+    p.add_argument("--temperature", type=float, default=0.8, help="text models: sampling temperature")
+    p.add_argument("--top-p", type=float, default=0.95, help="text models: nucleus (top-p) threshold")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("assign", help="make the student notebook and grader bundle from an instructor notebook")

@@ -68,3 +68,11 @@ def test_cli_trains_then_samples_a_diffusion_model_on_a_tiny_run(tmp_path, kind)
     assert main(["train", kind, "--steps", "4", "--out", str(tmp_path / "more"), "--resume", str(ckpt),
                  "--quiet"]) == 0
     assert len(load_checkpoint(tmp_path / "more" / f"{kind}.pt", with_extra=True)[1]["history"]["loss"]) == 4
+
+
+def test_cli_trains_then_samples_text_from_a_gpt_on_a_tiny_run(tmp_path, capsys):
+    assert main(["train", "gpt", "--steps", "2", "--seed", "0", "--out", str(tmp_path), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "gpt.pt"), "-n", "40", "--prompt", "def "]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("def ") and printed.endswith("\n") and len(printed[:-1]) == 44   # prompt + 40 characters
