@@ -68,7 +68,8 @@ def test_transformer_benchmark_reports_every_model_and_target():
 def test_diffusion_benchmark_reports_every_model_the_ratio_and_the_steps_curve():
     out = run_benchmark("benchmarks/bench_diffusion.py", "--smoke")
     for name in ("flow ", "flow w=1", "ddpm", "GAN", "VAE"):
-        lines = [ln for ln in out.splitlines() if ln.startswith(name) and "steps" in ln]
+        # the model's name, then its step count: "flow" must not also match the "flow w=1" line
+        lines = [ln for ln in out.splitlines() if re.match(rf"{re.escape(name.strip())}\s{{2,}}\d+ steps", ln)]
         assert len(lines) == 1, (name, out)
         assert all(math.isfinite(v) for v in numbers(lines[0].replace("requested nan", ""))), lines[0]
     assert "Frechet ratio flow / GAN at equal training time" in out
