@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from aigc_course.grading import provenance
 from aigc_course.grading.authoring import build_assignment
 from aigc_course.grading.grade import grade_single, withhold_unconfirmed_public_points
 from aigc_course.grading.jail import Limits
+from tests.test_grading_breaches import add_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 MATH = ROOT / "exercises" / "ex1_math.instructor.ipynb"
@@ -95,17 +95,6 @@ def reparameterize(mu, logvar, eps):
 """
 
 
-def student_notebook(bundle_dir: Path, name: str) -> Path:
-    return bundle_dir.parent / f"{name}.ipynb"
-
-
-def with_cell(src: Path, dest: Path, code: str) -> Path:
-    nb = nbformat.read(str(src), as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(code))
-    nbformat.write(nb, str(dest))
-    return dest
-
-
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory):
     out = tmp_path_factory.mktemp("assigned")
@@ -123,7 +112,7 @@ def test_the_bundle_names_the_functions_to_write_and_the_references_to_leave_alo
 @pytest.mark.slow
 def test_a_gan_notebook_with_no_gan_work_scores_nothing_and_the_solution_keeps_full_marks(bundles, tmp_path):
     student, bundle = bundles["gan"]
-    cheat = with_cell(student, tmp_path / "cheat.ipynb", GAN_CHEAT)
+    cheat = add_cell(student, tmp_path / "cheat.ipynb", GAN_CHEAT)
     honest, faked = grade_single([GAN, cheat], bundle, LIMITS)
     assert honest["total"] == honest["max_total"] == 10
     assert faked["total"] == 0, [(t["name"], t["message"]) for t in faked["tests"] if t["score"]]
@@ -134,8 +123,8 @@ def test_a_gan_notebook_with_no_gan_work_scores_nothing_and_the_solution_keeps_f
 @pytest.mark.slow
 def test_ex1_constants_and_reexports_score_nothing(bundles, tmp_path):
     student, bundle = bundles["math"]
-    constants = with_cell(student, tmp_path / "constants.ipynb", MATH_CONSTANTS)
-    reexport = with_cell(student, tmp_path / "reexport.ipynb", MATH_REEXPORT)
+    constants = add_cell(student, tmp_path / "constants.ipynb", MATH_CONSTANTS)
+    reexport = add_cell(student, tmp_path / "reexport.ipynb", MATH_REEXPORT)
     honest, c, r = grade_single([MATH, constants, reexport], bundle, LIMITS)
     assert honest["total"] == 10
     assert c["total"] == 0, [(t["name"], t["message"]) for t in c["tests"] if t["score"]]
@@ -157,7 +146,7 @@ def test_public_points_count_only_when_a_hidden_test_of_the_question_passes():
 @pytest.mark.slow
 def test_a_hang_in_one_questions_tests_costs_that_question_only(bundles, tmp_path):
     student, bundle = bundles["math"]
-    hang = with_cell(MATH, tmp_path / "hang.ipynb", MATH_HANG_IN_Q2)   # the solution, with q2 replaced
+    hang = add_cell(MATH, tmp_path / "hang.ipynb", MATH_HANG_IN_Q2)   # the solution, with q2 replaced
     (rec,) = grade_single([hang], bundle, LIMITS)
     per_q = {q: s["score"] for q, s in rec["questions"].items()}
     assert per_q["q2"] == 0
