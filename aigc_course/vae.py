@@ -25,6 +25,7 @@ Objectives per image, in nats (Kingma and Welling, 2013; Burda et al., 2016):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -35,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from aigc_course import distributed
+from aigc_course import distributed, engine
 from aigc_course.losses import bernoulli_log_likelihood, gaussian_kl, reparameterize
 from aigc_course.plots import grid_png
 
@@ -334,16 +335,16 @@ class TrainConfig:
 
 def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, *, y: torch.Tensor | None = None,
               progress: bool = True, callback: Callable[[int, dict], None] | None = None, every: int = 100,
-              **run: object) -> dict[str, list[float]]:
+              run: engine.Run | None = None) -> dict[str, list[float]]:
     """Train `model` on grey digits x (N, 1, 28, 28) in [0, 1]; return the per-step history in nats per image.
 
     Each step binarises a fresh random batch, draws one z per image by the reparameterisation trick and
     takes an Adam step on -(log p(x|z) - beta * KL): encoder and decoder together, on one objective.
-    `callback(step, history)` runs every `every` steps. Run plumbing (``ctx``, ``state``, ``save``,
-    ``save_every``: torchrun, resume, checkpoints) goes to `run_vae`, which takes the very same steps.
+    `callback(step, history)` runs every `every` steps. With a `run` (``engine.Run``: torchrun, resume,
+    checkpoints), `run_vae` takes the very same steps with that plumbing around them.
     """
-    if run:
-        return run_vae(model, x, config, y=y, progress=progress, callback=callback, every=every, **run)
+    if run is not None:
+        return run_vae(model, x, config, run, y=y, progress=progress, callback=callback, every=every)
     g = torch.Generator().manual_seed(config.seed)
     dev = next(model.parameters()).device
     opt, sched = make_optimizer(model, config)
@@ -400,33 +401,21 @@ def log_step(history: dict[str, list[float]], reconstruction: float, kl: float) 
     history["neg_elbo"].append(reconstruction + kl)
 
 
-def run_vae(model: VAE, x: torch.Tensor, config: TrainConfig, *, y: torch.Tensor | None = None,
-            progress: bool = True, callback: Callable[[int, dict], None] | None = None, every: int = 100,
-            ctx: distributed.Context | None = None, state: dict | None = None,
-            save: Callable[[dict], None] | None = None, save_every: int = 0) -> dict[str, list[float]]:
-    """`train_vae`'s steps with the run plumbing: DDP under torchrun, resume from `state`, `save(state)`.
+def run_vae(model: VAE, x: torch.Tensor, config: TrainConfig, run: engine.Run, *, y: torch.Tensor | None = None,
+            progress: bool = True, callback: Callable[[int, dict], None] | None = None,
+            every: int = 100) -> dict[str, list[float]]:
+    """`train_vae`'s steps under a ``engine.Run``: DDP under torchrun, resume, rank-0 checkpoints.
 
-    Every rank draws the same global batch and keeps its share; the model becomes a DDP module (DDP
-    syncs gradients in `forward`, so one call encodes, moves z by the noise and decodes); rank 0 alone
-    shows progress and saves every `save_every` steps and at the end. Return the history as `train_vae` does.
+    Every rank draws the same global batch and keeps its share; encode, move z by the noise and decode
+    run as one DDP call (DDP syncs gradients in `forward`). `callback(steps_done, history)` as in ``Run.steps``.
     """
     g = torch.Generator().manual_seed(config.seed)
-    dev = next(model.parameters()).device
-    ctx = ctx or distributed.Context(device=dev)
-    encode_decode = distributed.wrap_call(model, _encode_decode, ctx)
+    encode_decode = distributed.wrap_call(model, _encode_decode, run.ctx)
     opt, sched = make_optimizer(model, config)
     history: dict[str, list[float]] = {"reconstruction": [], "kl": [], "neg_elbo": []}
-    start = 0
-    if state is not None:   # resume: optimiser, schedule, random streams and history as they were at step `start`
-        start, history = state["step"], state["history"]
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        g.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-    model.train()
-    for step in tqdm(range(start, config.steps), desc="training the VAE", disable=not (progress and ctx.is_main),
-                     leave=False, initial=start, total=config.steps):
-        xb, yb, eps = (None if t is None else ctx.shard(t) for t in draw_batch(x, y, config, model.config, g, dev))
+    for step in run.steps(config.steps, history, model=model, optimizers=[opt], schedulers=[sched], rng=g,
+                          progress=progress, desc="training the VAE", callback=callback, every=every):
+        xb, yb, eps = (None if t is None else run.shard(t) for t in draw_batch(x, y, config, model.config, g))
         logits, mu, logvar = encode_decode(xb, yb, eps)
         reconstruction, kl = -bernoulli_log_likelihood(logits, xb), gaussian_kl(mu, logvar)
         loss = (reconstruction + beta_at(step, config) * kl).mean()
@@ -434,14 +423,7 @@ def run_vae(model: VAE, x: torch.Tensor, config: TrainConfig, *, y: torch.Tensor
         loss.backward()
         opt.step()
         sched.step()
-        log_step(history, *distributed.means_over_ranks([reconstruction.mean().item(), kl.mean().item()], ctx))
-        if save is not None and ctx.is_main and ((save_every and (step + 1) % save_every == 0)
-                                                 or step + 1 == config.steps):
-            save({"step": step + 1, "opt": opt.state_dict(), "sched": sched.state_dict(), "rng": g.get_state(),
-                  "torch_rng": torch.get_rng_state(), "history": history})
-        if callback is not None and (step % every == 0 or step == config.steps - 1):
-            callback(step, history)
-    model.eval()
+        log_step(history, *distributed.means_over_ranks([reconstruction.mean().item(), kl.mean().item()], run.ctx))
     return history
 
 
@@ -502,37 +484,17 @@ def train(kind: str = "vae", steps: int | None = None, seed: int = 0, out: str |
     The checkpoint is rewritten every `save_every` steps with what `resume=PATH` needs to carry on.
     Runs unchanged under ``torchrun --nproc_per_node N -m aigc_course.cli train KIND`` (data parallel).
     """
-    from aigc_course.checkpoint import load_checkpoint, save_checkpoint
     from aigc_course.data import load_digits
-    from aigc_course.utils import seed_everything
 
-    ctx = distributed.setup()
     model_config, train_config = recipe(kind, steps, seed)
-    x, y = load_digits("train", source=data)
-    seed_everything(seed)
-    model = VAE(model_config)
-    state = None
-    if resume is not None:
-        saved, extra = load_checkpoint(resume, with_extra=True)
-        if extra.get("kind") != kind or "resume" not in extra:
-            raise ValueError(f"{resume} is not a resumable checkpoint of the {kind!r} VAE")
-        model.load_state_dict(saved.state_dict())
-        state = extra["resume"]
-        if state["step"] >= train_config.steps:
-            raise ValueError(f"{resume} has already trained {state['step']} of {train_config.steps} steps; "
-                             "pass a larger --steps to train on")
-    model = model.to(ctx.device)
-    path = Path(out) / f"{kind}.pt"
 
-    def save(training_state: dict) -> None:
-        save_checkpoint(path, model, kind=kind, data=data, train_config=asdict(train_config),
-                        history=training_state["history"], steps=training_state["step"],
-                        world_size=ctx.world_size, resume=training_state)
+    def fit(model: VAE, run: engine.Run) -> None:
+        x, y = load_digits("train", source=data)
+        train_vae(model, x, train_config, y=y, progress=progress, run=run)
 
-    train_vae(model, x, train_config, y=y, progress=progress, ctx=ctx, state=state, save=save,
-              save_every=save_every)
-    distributed.teardown(ctx)
-    return path
+    return engine.launch(kind, functools.partial(VAE, model_config), fit, steps=train_config.steps, seed=seed,
+                         out=out, resume=resume, save_every=save_every, data=data,
+                         train_config=asdict(train_config))
 
 
 # ----------------------------------------------------------------------------- widgets

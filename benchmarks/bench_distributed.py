@@ -48,7 +48,7 @@ def worker(model_kind: str, steps: int) -> None:
         config, train_config = vae.recipe(model_kind, steps)
         model = vae.VAE(config).to(ctx.device)
         batch = train_config.batch_size
-        run = lambda: vae.train_vae(model, x, train_config, y=y, progress=False, ctx=ctx)  # noqa: E731
+        run = lambda: vae.train_vae(model, x, train_config, y=y, progress=False, run=engine.Run(ctx=ctx))  # noqa: E731
     if os.environ.get("BENCH_THREADS"):
         torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
     setup_s = time.perf_counter() - t_start

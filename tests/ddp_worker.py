@@ -3,7 +3,7 @@
 Usage: torchrun --standalone --nproc_per_node 2 tests/ddp_worker.py OUT_DIR MODE[,MODE...] [fail-rank-1]
 
 judge: one SGD step of the evaluation classifier (a plain model: `distributed.wrap`);
-gan / vae: two steps of `gan.train_gan` (with `engine.Run(ctx)`) / `vae.train_vae` (with `ctx`), as the CLI trainers run them;
+gan / vae: two steps of `gan.train_gan` / `vae.train_vae` with `engine.Run(ctx)`, as the CLI trainers run them;
 cgan: two steps of the conditional DCGAN (batch norm): every rank saves its parameters to rank<R>.pt.
 Each mode writes to OUT_DIR/MODE/, where rank 0 alone writes model.pt. With fail-rank-1, rank 1
 raises in the middle of training (after its first step), while rank 0 carries on into the next one.
@@ -68,7 +68,8 @@ for mode in modes:
         model = vae.VAE(vae.VAEConfig(hidden=32, latent_dim=4))
         x, _ = gan_data()
         config = vae.TrainConfig(steps=2, batch_size=16, lr=1e-2, final_lr=1e-3, warmup=2, seed=3)
-        extra = {"history": vae.train_vae(model, x, config, progress=False, ctx=ctx, callback=fail_here, every=1)}
+        extra = {"history": vae.train_vae(model, x, config, progress=False, run=engine.Run(ctx=ctx),
+                                          callback=fail_here, every=1)}
     if ctx.is_main:
         save_checkpoint(out / "model.pt", distributed.unwrap(model), world_size=ctx.world_size, **extra)
 distributed.teardown(ctx)

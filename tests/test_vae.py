@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
-from aigc_course import distributed
+from aigc_course import engine
 from aigc_course.checkpoint import load_checkpoint, save_checkpoint
 from aigc_course.cli import main
 from aigc_course.vae import (
@@ -197,7 +197,7 @@ def test_the_plain_loop_and_the_run_plumbing_take_the_same_steps(config):
     """train_vae (the loop the chapter shows) and run_vae (torchrun, resume, checkpoints) are one training."""
     x, y = digits(64)
     models = []
-    for run in ({}, {"ctx": distributed.Context()}):
+    for run in ({}, {"run": engine.Run()}):
         torch.manual_seed(0)
         models.append(VAE(VAEConfig(hidden=32, latent_dim=4, num_classes=10)))
         history = train_vae(models[-1], x, config, y=y, progress=False, **run)
