@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aigc_course import engine
-from aigc_course.plots import grid_png
+from aigc_course.plots import picture_widget
 
 # --------------------------------------------------------------------------- the forward process
 
@@ -500,23 +500,15 @@ def guidance_explorer(model: Diffusion, judge: nn.Module | None = None, seed: in
 
     guidance = widgets.FloatSlider(value=GUIDANCE, min=0.0, max=5.0, step=0.5, description="guidance")
     steps = widgets.IntSlider(value=STEPS, min=1, max=50, description="steps")
-    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size, not stretched
-    caption = widgets.HTML()
     noise = torch.randn(10, *model.shape, generator=torch.Generator().manual_seed(seed))
 
-    def redraw(change=None) -> None:
+    def draw() -> tuple[torch.Tensor, str]:
         x = model.sample(10, steps=steps.value, guidance=guidance.value, sampler=sampler, noise=noise).cpu()
-        image.value = grid_png(x, nrow=10)
         text = f"digits 0-9, guidance w = {guidance.value:.1f}, {steps.value} sampler steps"
         if judge is not None:
             with torch.no_grad():
                 read = judge(x).argmax(1)
             text += f"; the judge reads {int((read == torch.arange(10)).sum())}/10 as the digit asked for"
-        caption.value = text
+        return x, text
 
-    guidance.observe(redraw, names="value")
-    steps.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox([guidance, steps]), image, caption])
-    box.guidance, box.steps, box.image, box.caption = guidance, steps, image, caption
-    return box
+    return picture_widget({"guidance": guidance, "steps": steps}, draw)

@@ -28,7 +28,7 @@ from aigc_course.losses import (
     generator_loss_nonsaturating,
     generator_loss_saturating,
 )
-from aigc_course.plots import grid_png
+from aigc_course.plots import picture_widget
 
 # --------------------------------------------------------------------------- models
 
@@ -383,34 +383,27 @@ def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module 
                          "a self-conditioned GAN's classes are k-means clusters, not digits")
     digit = widgets.Dropdown(options=list(range(model.config.num_classes)), value=7, description="digit")
     noise = widgets.IntSlider(value=seed, min=0, max=99, description="noise seed")
-    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size, not stretched
-    caption = widgets.HTML()
 
-    def redraw(change=None) -> None:
+    def draw() -> tuple[torch.Tensor, str]:
         x = model.sample(n, y=digit.value, generator=torch.Generator().manual_seed(noise.value)).cpu()
-        image.value = grid_png(x, nrow=n)
         text = f"{n} samples of the digit <b>{digit.value}</b> (noise seed {noise.value})"
         if judge is not None:
             with torch.no_grad():
                 read = judge(x).argmax(1)
             text += f"; the judge reads {int((read == digit.value).sum())}/{n} of them as {digit.value}"
-        caption.value = text
+        return x, text
 
-    digit.observe(redraw, names="value")
-    noise.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox([digit, noise]), image, caption])
-    box.digit, box.noise, box.image, box.caption = digit, noise, image, caption
-    return box
+    return picture_widget({"digit": digit, "noise": noise}, draw)
 
 
 def latent_explorer(model: nn.Module, directions: int = 3, seed: int = 7, judge: nn.Module | None = None,
                     span: float = 6.0):
     """Return a widgets.VBox: move one sample z + sum_i a_i u_i along `directions` random unit latent directions u_i.
 
-    Sliders "direction 1".. set the a_i in [-span, span]; a "start z" slider picks the starting sample. The picture
-    is ``box.image`` (widgets.Image, PNG bytes); ``box.caption`` (widgets.HTML) gives the judge's reading if given.
-    For a conditional model the label is fixed at 0..9 across a row of ten pictures.
+    Sliders "direction 1".. (``box.sliders``) set the a_i in [-span, span]; a "start z" slider (``box.start``)
+    picks the starting sample. The picture is ``box.image`` (widgets.Image, PNG bytes); ``box.caption``
+    (widgets.HTML) gives the judge's reading if given. For a conditional model the label is fixed at 0..9
+    across a row of ten pictures.
     """
     import ipywidgets as widgets
 
@@ -420,30 +413,25 @@ def latent_explorer(model: nn.Module, directions: int = 3, seed: int = 7, judge:
     sliders = [widgets.FloatSlider(value=0.0, min=-span, max=span, step=0.5, description=f"direction {i + 1}")
                for i in range(directions)]
     start = widgets.IntSlider(value=0, min=0, max=99, description="start z")
-    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size, not stretched
-    caption = widgets.HTML()
     conditional = getattr(model.config, "num_classes", 0) > 0
     dev = _device_of(model)
 
-    def redraw(change=None) -> None:
+    def draw() -> tuple[torch.Tensor, str]:
         z = torch.randn(1, model.z_dim, generator=torch.Generator().manual_seed(start.value))
         z = z + sum(s.value * u for s, u in zip(sliders, units, strict=True))
         y = torch.arange(10, device=dev) if conditional else None
         z = z.expand(10, -1) if conditional else z
         with torch.no_grad():
             x = ((model.generate(z.to(dev), y) + 1) / 2).cpu()
-        image.value = grid_png(x, nrow=len(x), scale=4 if not conditional else 2)
         moves = ", ".join(f"{s.value:+.1f}" for s in sliders)
         text = f"start z {start.value}, steps along the directions: {moves}"
         if judge is not None and not conditional:
             with torch.no_grad():
                 p = judge(x).softmax(1)[0]
             text += f"; the judge reads a <b>{int(p.argmax())}</b> (confidence {p.max():.2f})"
-        caption.value = text
+        return x, text
 
-    for w in (*sliders, start):
-        w.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([start, *sliders, image, caption])
-    box.sliders, box.start, box.image, box.caption = sliders, start, image, caption
+    controls = {"start": start, **{f"direction_{i + 1}": s for i, s in enumerate(sliders)}}
+    box = picture_widget(controls, draw, scale=2 if conditional else 4, row=False)
+    box.sliders = sliders
     return box

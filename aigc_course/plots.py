@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -97,3 +97,32 @@ def grid_png(images: torch.Tensor, nrow: int = 10, scale: int = 3) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def picture_widget(controls: Mapping[str, object], draw: Callable[[], tuple[torch.Tensor, str]], *,
+                   nrow: int | None = None, scale: int = 3, row: bool = True):
+    """Return a widgets.VBox of `controls`, a picture and a caption, redrawn by `draw()` whenever a control moves.
+
+    `draw()` returns (digits (N, 1, 28, 28) in [0, 1], caption HTML); the picture is their grid (`nrow`
+    per row, all in one row by default). The box keeps each control under its name, and ``box.image``
+    (widgets.Image, PNG bytes) and ``box.caption`` (widgets.HTML). `row`: the controls side by side, or stacked.
+    """
+    import ipywidgets as widgets
+
+    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))  # natural size, not stretched
+    caption = widgets.HTML()
+
+    def redraw(change=None) -> None:
+        x, text = draw()
+        image.value, caption.value = grid_png(x, nrow=nrow or len(x), scale=scale), text
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox(list(controls.values())) if row else widgets.VBox(list(controls.values())),
+                        image, caption])
+    for name, control in controls.items():
+        setattr(box, name, control)
+    box.image, box.caption = image, caption
+    return box
+

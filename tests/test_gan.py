@@ -20,7 +20,6 @@ from aigc_course.gan import (
     TutorialDCGANConfig,
     build_model,
     digit_picker,
-    grid_png,
     latent_explorer,
     train_gan,
 )
@@ -29,6 +28,7 @@ from aigc_course.losses import (
     generator_loss_nonsaturating,
     generator_loss_saturating,
 )
+from aigc_course.plots import grid_png
 
 KINDS = ["gan", "dcgan", "scgan", "cgan", "tutorial"]
 
