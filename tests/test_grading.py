@@ -75,8 +75,9 @@ def with_cell(src_nb: Path, dest: Path, code: str, transform=None) -> Path:
 # --------------------------------------------------------------------------- authoring
 
 
-def test_there_are_four_assignments_one_per_practice_area():
-    assert [p.name.split(".")[0] for p in EXERCISES] == ["ex1_math", "ex2_gan", "ex3_vae", "ex4_applications"]
+def test_there_are_five_assignments_one_per_practice_area():
+    assert [p.name.split(".")[0] for p in EXERCISES] == ["ex1_math", "ex2_gan", "ex3_vae", "ex4_applications",
+                                                       "ex5_diffusion"]
 
 
 def test_stub_keeps_indentation_and_raises_not_implemented():
