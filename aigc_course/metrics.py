@@ -85,8 +85,8 @@ def knn_precision_recall(samples: torch.Tensor, real: torch.Tensor, k: int = 3) 
     """Return k-NN manifold precision and recall of sample features (N, d) against real features (M, d).
 
     Each set's manifold is the union of balls around its points, each ball reaching the point's k-th
-    nearest neighbour in the same set (the "improved precision and recall" of Kynkaanniemi and co-authors,
-    NeurIPS 2019). Precision: share of samples inside the real manifold; recall: share of real points inside
+    nearest neighbour in the same set (the "improved precision and recall" of Kynkäänniemi et al., 2019).
+    Precision: share of samples inside the real manifold; recall: share of real points inside
     the samples' manifold. Use sets of equal size.
     """
     s, r = samples.double(), real.double()
