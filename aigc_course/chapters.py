@@ -31,6 +31,10 @@ CHAPTERS: list[Chapter] = [
     Chapter("09_summary.ipynb", "8-10", "Summary", "resources with correct citations, the summary, the FAQ as a self-check"),
     Chapter("10_scaling.ipynb", "Appendix", "Scaling out",
             "data parallelism with torchrun: effective batch and learning rate, the same training on 1 and 2 processes, GPUs and clusters"),
+    Chapter("11_diffusion.ipynb", "beyond the article (6.2, 7.2)", "Diffusion and flow matching",
+            "the forward process checked in closed form, DDPM and flow matching on the ring, a network against the exact "
+            "optimal denoiser, a class-conditional digit model with classifier-free guidance, samplers and steps, latent "
+            "diffusion in a VAE's latent space"),
     Chapter("12_transformers.ipynb", "beyond the article (1.2, 2.3, 6.1)", "Transformers and pre-training",
             "attention from scratch, a tiny GPT against chapter 07's GRU at equal CPU time and the best n-gram, "
             "positions ablated, a key-value cache, byte-pair encoding compared per character, LoRA against full fine-tuning"),

@@ -129,3 +129,22 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+def shut_down_kernels(lab) -> None:
+    """Shut down every kernel of the lab server (a learner's closed tab leaves its kernel running)."""
+    url, token, _ = lab
+    with urllib.request.urlopen(f"{url}/api/kernels?token={token}", timeout=10) as r:
+        kernels = json.load(r)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{url}/api/kernels/{kernel['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+@pytest.fixture(autouse=True)
+def _kernels_end_with_their_test(request):
+    """Each browser test's kernel ends with it, so trained models do not pile up in memory on one server."""
+    yield
+    if "lab" in request.fixturenames:
+        shut_down_kernels(request.getfixturevalue("lab"))
+

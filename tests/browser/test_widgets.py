@@ -57,10 +57,22 @@ explorer
 """
 
 
+DIFFUSION = """\
+import tempfile
+from aigc_course import load_checkpoint, seed_everything
+from aigc_course.diffusion import guidance_explorer, train
+seed_everything(0)
+model = load_checkpoint(train("flow", steps=20, seed=0, out=tempfile.mkdtemp(), progress=False))
+explorer = guidance_explorer(model)
+explorer
+"""
+
+
 # screenshot name -> (chapter, code to run, seconds it may take, slider label, key presses on the slider)
 PICTURE_WIDGETS = {
     "gan_latent_explorer": ("05_gan.ipynb", GAN, 300, "direction 1", 4),
     "vae_interpolation": ("06_vae.ipynb", VAE, 180, "t", 6),
+    "diffusion_guidance": ("11_diffusion.ipynb", DIFFUSION, 300, "guidance", 2),
 }
 
 
