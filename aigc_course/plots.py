@@ -125,4 +125,3 @@ def picture_widget(controls: Mapping[str, object], draw: Callable[[], tuple[torc
         setattr(box, name, control)
     box.image, box.caption = image, caption
     return box
-

@@ -404,7 +404,7 @@ def log_step(history: dict[str, list[float]], reconstruction: float, kl: float) 
 def run_vae(model: VAE, x: torch.Tensor, config: TrainConfig, run: engine.Run, *, y: torch.Tensor | None = None,
             progress: bool = True, callback: Callable[[int, dict], None] | None = None,
             every: int = 100) -> dict[str, list[float]]:
-    """`train_vae`'s steps under a ``engine.Run``: DDP under torchrun, resume, rank-0 checkpoints.
+    """`train_vae`'s steps under an ``engine.Run``: DDP under torchrun, resume, rank-0 checkpoints.
 
     Every rank draws the same global batch and keeps its share; encode, move z by the noise and decode
     run as one DDP call (DDP syncs gradients in `forward`). `callback(steps_done, history)` as in ``Run.steps``.
