@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aigc_course import engine
+from aigc_course.judge import judge_agrees
 from aigc_course.plots import picture_widget
 
 # --------------------------------------------------------------------------- the forward process
@@ -506,9 +507,7 @@ def guidance_explorer(model: Diffusion, judge: nn.Module | None = None, seed: in
         x = model.sample(10, steps=steps.value, guidance=guidance.value, sampler=sampler, noise=noise).cpu()
         text = f"digits 0-9, guidance w = {guidance.value:.1f}, {steps.value} sampler steps"
         if judge is not None:
-            with torch.no_grad():
-                read = judge(x).argmax(1)
-            text += f"; the judge reads {int((read == torch.arange(10)).sum())}/10 as the digit asked for"
+            text += f"; the judge reads {judge_agrees(judge, x, torch.arange(10))}/10 as the digit asked for"
         return x, text
 
     return picture_widget({"guidance": guidance, "steps": steps}, draw)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aigc_course import engine
+from aigc_course.judge import judge_agrees
 from aigc_course.losses import (
     discriminator_loss,
     generator_loss_nonsaturating,
@@ -388,9 +389,7 @@ def digit_picker(model: nn.Module, n: int = 10, seed: int = 0, judge: nn.Module 
         x = model.sample(n, y=digit.value, generator=torch.Generator().manual_seed(noise.value)).cpu()
         text = f"{n} samples of the digit <b>{digit.value}</b> (noise seed {noise.value})"
         if judge is not None:
-            with torch.no_grad():
-                read = judge(x).argmax(1)
-            text += f"; the judge reads {int((read == digit.value).sum())}/{n} of them as {digit.value}"
+            text += f"; the judge reads {judge_agrees(judge, x, digit.value)}/{n} of them as {digit.value}"
         return x, text
 
     return picture_widget({"digit": digit, "noise": noise}, draw)

@@ -91,6 +91,11 @@ def load_judge(progress: bool = True) -> Judge:
 
 
 @torch.no_grad()
-def judge_accuracy(judge: Judge, x: torch.Tensor, y: torch.Tensor) -> float:
+def judge_agrees(judge: nn.Module, x: torch.Tensor, y: torch.Tensor | int) -> int:
+    """Return how many digits of `x` (N, 1, 28, 28) the judge reads as `y` (one class for all, or (N,) labels)."""
+    return int((judge(x).argmax(1) == torch.as_tensor(y, device=x.device)).sum())
+
+
+def judge_accuracy(judge: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Return the share of `x` whose predicted class equals `y`."""
-    return (judge(x).argmax(1) == y).float().mean().item()
+    return judge_agrees(judge, x, y) / len(x)

@@ -1,7 +1,7 @@
 import torch
 
 from aigc_course.data import load_digits
-from aigc_course.judge import judge_accuracy, load_judge
+from aigc_course.judge import judge_accuracy, judge_agrees, load_judge
 from aigc_course.metrics import frechet_distance, judge_report
 
 
@@ -23,6 +23,16 @@ def test_judge_recognises_held_out_digits():
     judge = load_judge(progress=False)
     x, y = load_digits("test")
     assert judge_accuracy(judge, x, y) > 0.95
+
+
+def test_judge_agrees_counts_one_class_or_one_label_per_digit():
+    judge = load_judge(progress=False)
+    x, y = load_digits("test")
+    sevens = x[y == 7][:20]
+    assert 18 <= judge_agrees(judge, sevens, 7) <= 20          # one class for every digit
+    assert judge_agrees(judge, sevens, 1) <= 2
+    assert judge_agrees(judge, x, y) == round(judge_accuracy(judge, x, y) * len(x))
+    assert judge_agrees(judge, x, (y + 1) % 10) < 0.05 * len(x)   # wrong labels: almost none agree
 
 
 def test_judge_report_orders_real_above_noise_and_a_repeated_digit():
