@@ -125,9 +125,11 @@ class GPT(nn.Module):
         return logits.float().cpu(), {"ids": seen, "caches": state["caches"]}
 
     @torch.no_grad()
-    def sample(self, prompt: torch.Tensor, length: int, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-               seed: int = 0, cache: bool = True) -> torch.Tensor:
+    def continue_ids(self, prompt: torch.Tensor, length: int, temperature: float = 1.0, top_k: int = 0,
+                     top_p: float = 1.0, seed: int = 0, cache: bool = True) -> torch.Tensor:
         """Return `prompt` (L,) ids followed by `length` sampled ids: LongTensor (L + length,).
+
+        Not ``sample(n)``: a text model continues a prompt (for strings, use the course sampler ``text.draw``).
 
         Each next id is drawn through `text.filter_logits`; `cache=True` reuses past keys and values
         (same tokens, less work). Past the context, the cache is dropped and the last `context` ids re-read.

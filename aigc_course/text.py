@@ -120,22 +120,6 @@ class CharModel(nn.Module):
         y, state = self.rnn(self.embed(ids.view(1, -1)), state)
         return self.head(y[0, -1]), state
 
-    @torch.no_grad()
-    def sample(self, vocab: Vocabulary, prompt: str, length: int = 200, temperature: float = 1.0,
-               generator: torch.Generator | None = None) -> str:
-        """Return `prompt` continued by `length` sampled characters."""
-        ids = vocab.encode(prompt).unsqueeze(0)
-        h = None
-        out = list(prompt)
-        x = ids
-        for _ in range(length):
-            y, h = self.rnn(self.embed(x), h)
-            probs = F.softmax(self.head(y[:, -1]) / temperature, dim=-1)
-            nxt = torch.multinomial(probs, 1, generator=generator)
-            out.append(vocab.chars[int(nxt)])
-            x = nxt
-        return "".join(out)
-
 
 def random_windows(ids: torch.Tensor, batch_size: int, length: int, generator: torch.Generator) -> torch.Tensor:
     """Return a batch (batch_size, length + 1) of random contiguous windows of the id sequence `ids`."""

@@ -118,9 +118,9 @@ def main() -> None:
     long = gpt.GPT(gpt.GPTConfig(len(vocab), context=length + 8, n_layer=2, n_embd=64, n_head=4)).eval()
     prompt = vocab.encode("The ")
     t0 = time.process_time()
-    a = long.sample(prompt, length, cache=True)
+    a = long.continue_ids(prompt, length, cache=True)
     t_cache, t0 = time.process_time() - t0, time.process_time()
-    b = long.sample(prompt, length, cache=False)
+    b = long.continue_ids(prompt, length, cache=False)
     t_plain = time.process_time() - t0
     print(f"KV cache   identical {bool(torch.equal(a, b))}  {length} characters {t_plain:.2f} s -> {t_cache:.2f} s CPU, "
           f"speed-up {t_plain / max(t_cache, 1e-9):.2f}x")

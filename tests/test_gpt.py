@@ -42,8 +42,8 @@ def test_kv_cache_samples_the_same_tokens_as_recomputing():
     model = tiny()
     prompt = torch.tensor([1, 2, 3])
     for seed in range(3):
-        cached = model.sample(prompt, 30, seed=seed, cache=True)   # 33 > context 16: the cache is dropped past it
-        fresh = model.sample(prompt, 30, seed=seed, cache=False)
+        cached = model.continue_ids(prompt, 30, seed=seed, cache=True)   # 33 > context 16: the cache is dropped past it
+        fresh = model.continue_ids(prompt, 30, seed=seed, cache=False)
         assert torch.equal(cached, fresh)
         assert torch.equal(cached[:3], prompt) and len(cached) == 33
 
@@ -91,7 +91,7 @@ def test_the_course_sampler_draws_from_the_gpt_as_from_the_gru():
     assert drawn.startswith("abc") and len(drawn) == 43
     assert drawn == text.generate(model, vocab, "abc", 40, temperature=0.7, top_p=0.9, seed=3)
     greedy = text.generate(model, vocab, "abc", 20, temperature=0.0)
-    ids = model.sample(vocab.encode("abc"), 20, temperature=0.0)
+    ids = model.continue_ids(vocab.encode("abc"), 20, temperature=0.0)
     assert greedy == vocab.decode(ids)
 
 

@@ -6,6 +6,7 @@ from aigc_course.text import (
     CharModelConfig,
     Vocabulary,
     bits_per_char,
+    draw,
     split_text,
     stdlib_source,
     topics_split,
@@ -58,7 +59,7 @@ def test_untrained_model_is_near_uniform_and_training_lowers_bits_per_char():
     assert abs(start - torch.log2(torch.tensor(len(vocab))).item()) < 0.5
     history = train_char_model(model, ids, steps=60, held_out=ids, eval_every=30, progress=False)
     assert history["held_out_bpc"][-1] < start - 1.0
-    assert len(model.sample(vocab, "def ", length=20, generator=torch.Generator().manual_seed(0))) == 24
+    assert len(draw(model, vocab, "def ", 20, generator=torch.Generator().manual_seed(0))) == 24
 
 
 # ----------------------------------------------------------------------------- baselines, sampling, widget
