@@ -101,24 +101,6 @@ sampler
 """
 
 
-def test_text_sampler_temperature_changes_the_text(lab, page, artifacts):
-    from tests.browser.conftest import PageProblems
-
-    problems = PageProblems(page)
-    open_notebook(page, lab, "07_applications.ipynb")
-    run_code_in_new_cell(page, TEXT, timeout_s=180)
-    output = page.locator(".widget-html pre").last
-    output.wait_for(timeout=60_000)
-    before, readout = output.inner_text(), slider_readout(page, "temperature")
-    nudge_slider(page, "temperature", presses=10)
-    assert wait_for_change(lambda: slider_readout(page, "temperature"), readout, 10) != readout
-    after = wait_for_change(output.inner_text, before, 60)
-    page.screenshot(path=str(artifacts / "widget_text_sampler.png"))
-    assert after != before, "raising the temperature did not change the sampled text"
-    assert error_outputs(page) == []
-    assert problems.errors == [], problems.errors
-
-
 GPT_TEXT = """\
 import tempfile
 from aigc_course import load_checkpoint, seed_everything, text
@@ -131,20 +113,30 @@ sampler
 """
 
 
-def test_gpt_sampler_temperature_and_top_p_change_the_text(lab, page, artifacts):
+# screenshot name -> (chapter, code to run, seconds it may take, [(slider label, key, presses), ...])
+TEXT_WIDGETS = {
+    "text_sampler": ("07_applications.ipynb", TEXT, 180, [("temperature", "ArrowRight", 10)]),
+    # top-p starts at its maximum, 1: it can only move left
+    "gpt_sampler": ("12_transformers.ipynb", GPT_TEXT, 240, [("temperature", "ArrowRight", 8), ("top-p", "ArrowLeft", 8)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_WIDGETS))
+def test_sampled_text_follows_each_slider(lab, page, artifacts, name):
     from tests.browser.conftest import PageProblems
 
+    chapter, code, timeout_s, moves = TEXT_WIDGETS[name]
     problems = PageProblems(page)
-    open_notebook(page, lab, "12_transformers.ipynb")
-    run_code_in_new_cell(page, GPT_TEXT, timeout_s=240)
+    open_notebook(page, lab, chapter)
+    run_code_in_new_cell(page, code, timeout_s=timeout_s)
     output = page.locator(".widget-html pre").last
     output.wait_for(timeout=60_000)
-    for slider, key in (("temperature", "ArrowRight"), ("top-p", "ArrowLeft")):    # top-p starts at its maximum, 1
+    for slider, key, presses in moves:
         before, readout = output.inner_text(), slider_readout(page, slider)
-        nudge_slider(page, slider, presses=8, key=key)
+        nudge_slider(page, slider, presses=presses, key=key)
         assert wait_for_change(lambda s=slider: slider_readout(page, s), readout, 10) != readout, slider
         after = wait_for_change(output.inner_text, before, 60)
-        assert after != before, f"moving '{slider}' did not change the GPT's sampled text"
-    page.screenshot(path=str(artifacts / "widget_gpt_sampler.png"))
+        assert after != before, f"moving '{slider}' did not change the sampled text"
+    page.screenshot(path=str(artifacts / f"widget_{name}.png"))
     assert error_outputs(page) == []
     assert problems.errors == [], problems.errors
