@@ -442,6 +442,13 @@ RECIPES: dict[str, tuple[DiffusionConfig, TrainConfig]] = {
 }
 GUIDANCE = 2.0   # the guidance scale the chapter samples with
 STEPS = 20       # the number of sampler steps it samples with
+LATENT_VAE_STEPS = 1500   # latent diffusion: chapter 06's fully connected VAE is trained this long first
+
+
+def latent_recipe(latent_dim: int) -> tuple[DiffusionConfig, TrainConfig]:
+    """Return (model config, training config) of the class-conditional flow model in a VAE's latent space."""
+    return (DiffusionConfig(objective="flow", arch="mlp", dim=latent_dim, channels=256, depth=3, num_classes=10),
+            TrainConfig(steps=1500, batch_size=256, lr=1e-3))
 
 
 def recipe(kind: str, steps: int | None = None) -> tuple[DiffusionConfig, TrainConfig]:

@@ -3,11 +3,14 @@
     python benchmarks/bench_diffusion.py                       # the issue's setting: 3 seeds, 1,000 samples each
     python benchmarks/bench_diffusion.py --clock cpu           # on a shared machine: equal CPU time, not wall time
     python benchmarks/bench_diffusion.py --smoke               # seconds: checks that every row prints
+    python benchmarks/bench_diffusion.py --only latent         # chapter 11's latent diffusion and the GAN only
 
 Per seed: the flow-matching and DDPM digit models train for the recipe's fixed step count
-(``diffusion.recipe``); the course GAN (``gan.build_model("scgan")``, its k-means counted) and the course
-VAE (``vae.BEST``) then train for as many steps as fit in the flow model's measured training time (a probe
-run fixes the step count, so each run is itself a plain fixed-step run). Each model draws `--samples`
+(``diffusion.recipe``), and chapter 11's latent diffusion (its VAE, ``diffusion.LATENT_VAE_STEPS``, then the
+flow model of ``diffusion.latent_recipe`` on the VAE's means); the course GAN (``gan.build_model("scgan")``,
+its k-means counted) then trains for as many steps as fit in the pixel flow model's measured training time
+(row GAN@flow) and in the latent model's (GAN@latent), and the course VAE (``vae.BEST``) for the flow model's
+(a probe run fixes the step count, so each run is itself a plain fixed-step run). Each model draws `--samples`
 digits (the diffusion models: labels 0-9 in turn, at the chapter's guidance and step count), scored by the
 judge against the 1,000 test digits (Frechet distance in judge features, confidence, class coverage), the
 requested-digit accuracy for the class-conditional ones, the nearest-neighbour copy check against the
@@ -67,18 +70,53 @@ def score(name: str, x: torch.Tensor, per_1000: float, train_s: float, steps: in
     return row
 
 
+def gan_for(seconds: float, seed: int, args, x) -> tuple[torch.nn.Module, float, int]:
+    """The course GAN (self-conditioned DCGAN) trained for `seconds` of CLOCK, its k-means included: (model, s, steps)."""
+    recipe = gan.recipe_for("scgan")
+
+    def gan_steps(k: int):
+        model = gan.build_model("scgan")
+        clusters = model.assign_clusters(x, seed=seed)
+        gan.train_gan(model, x, replace(recipe, steps=k), y=clusters, seed=seed, progress=False)
+        return model
+
+    _, kmeans_s = timed(lambda: gan.build_model("scgan").assign_clusters(x, seed=seed))
+    steps = steps_in(max(seconds - kmeans_s, 1e-3), lambda k: gan.train_gan(
+        gan.build_model("scgan"), x, replace(recipe, steps=k), y=torch.randint(100, (len(x),)), progress=False),
+        probe=args.probe)
+    seed_everything(seed)
+    model, train_s = timed(lambda: gan_steps(steps))
+    return model, train_s, steps
+
+
+def train_latent(seed: int, x, y, vae_steps: int, flow_steps: int | None):
+    """Chapter 11's latent diffusion: its VAE, then the flow model on the VAE's scaled means: (vae, model, scale)."""
+    seed_everything(seed)
+    vae_config, vae_train = vae.recipe("vae", steps=vae_steps, seed=seed)
+    autoencoder = vae.VAE(vae_config)
+    vae.train_vae(autoencoder, x, vae_train, progress=False)
+    autoencoder.eval()
+    codes, scale = diffusion.vae_latents(autoencoder, x)
+    seed_everything(seed)
+    model_config, train_config = diffusion.latent_recipe(vae_config.latent_dim)
+    model = diffusion.Diffusion(model_config)
+    diffusion.train_diffusion(model, codes.detach(), replace(train_config, steps=flow_steps or train_config.steps),
+                              y=y, seed=seed, progress=False)
+    return autoencoder, model, scale
+
+
 def run_seed(seed: int, args, judge, x, y, test_x) -> dict[str, dict]:
     rows = {}
     n = args.samples
     labels = torch.arange(n) % 10
-    flow_s = None
-    for kind in ("flow", "ddpm"):
+    times = {}                                # diffusion model -> its training seconds (the GAN gets as many)
+    for kind in ("flow", "ddpm") if args.only in ("all", "pixels") else ():
         model_config, train_config = diffusion.recipe(kind, args.steps)
         seed_everything(seed)
         model = diffusion.Diffusion(model_config)
         _, train_s = timed(lambda m=model, c=train_config: diffusion.train_diffusion(m, x, c, y=y, seed=seed,
                                                                                      progress=False))
-        flow_s = flow_s or train_s
+        times[kind] = train_s
         g = torch.Generator().manual_seed(seed + 1000)
         samples, per = per_thousand(lambda m=model, g=g: m.sample(n, steps=diffusion.STEPS,
                                                                   guidance=diffusion.GUIDANCE, generator=g), n)
@@ -89,38 +127,38 @@ def run_seed(seed: int, args, judge, x, y, test_x) -> dict[str, dict]:
             samples = model.sample(n, steps=diffusion.STEPS, guidance=1.0, generator=g)
             rows["flow w=1"] = score("flow w=1", samples, per, train_s, train_config.steps, judge, x, test_x, labels)
 
-    # the course GAN for the flow model's training time (its k-means included)
-    recipe = gan.recipe_for("scgan")
+    if args.only in ("all", "latent"):
+        vae_steps = 3 if args.smoke else diffusion.LATENT_VAE_STEPS
+        (autoencoder, model, scale), train_s = timed(lambda: train_latent(seed, x, y, vae_steps, args.steps))
+        times["latent"] = train_s
+        g = torch.Generator().manual_seed(seed + 1000)
+        samples, per = per_thousand(lambda: diffusion.decode_latents(autoencoder, model.sample(
+            n, y=labels, steps=diffusion.STEPS, guidance=diffusion.GUIDANCE, generator=g), scale), n)
+        rows["latent"] = score("latent", samples, per, train_s, vae_steps + (args.steps or 1500), judge, x, test_x,
+                               labels)
 
-    def gan_steps(k: int, model=None):
-        model = model or gan.build_model("scgan")
-        clusters = model.assign_clusters(x, seed=seed)
-        gan.train_gan(model, x, replace(recipe, steps=k), y=clusters, seed=seed, progress=False)
-        return model
+    # the course GAN for each diffusion model's training time (its k-means included)
+    for kind, seconds in times.items():
+        if kind == "ddpm":
+            continue                          # the same time as flow, give or take: one GAN row serves both
+        model, train_s, steps = gan_for(seconds, seed, args, x)
+        seed_everything(seed + 1000)
+        samples, per = per_thousand(lambda m=model: m.sample(n), n)
+        rows[f"GAN@{kind}"] = score(f"GAN@{kind}", samples, per, train_s, steps, judge, x, test_x)
 
-    _, kmeans_s = timed(lambda: gan.build_model("scgan").assign_clusters(x, seed=seed))
-    steps = steps_in(max(flow_s - kmeans_s, 1e-3), lambda k: gan.train_gan(
-        gan.build_model("scgan"), x, replace(recipe, steps=k), y=torch.randint(100, (len(x),)), progress=False),
-        probe=args.probe)
-    seed_everything(seed)
-    model, train_s = timed(lambda: gan_steps(steps))
-    seed_everything(seed + 1000)
-    samples, per = per_thousand(lambda: model.sample(n), n)
-    rows["GAN"] = score("GAN", samples, per, train_s, steps, judge, x, test_x)
+    if "flow" in times:                       # the course VAE for the pixel flow model's time
+        def vae_steps(k: int):
+            model_config, train_config = vae.recipe(vae.BEST, steps=k, seed=seed)
+            model = vae.VAE(model_config)
+            vae.train_vae(model, x, train_config, progress=False)
+            return model
 
-    # the course VAE for the same time
-    def vae_steps(k: int):
-        model_config, train_config = vae.recipe(vae.BEST, steps=k, seed=seed)
-        model = vae.VAE(model_config)
-        vae.train_vae(model, x, train_config, progress=False)
-        return model
-
-    steps = steps_in(flow_s, vae_steps, probe=args.probe)
-    seed_everything(seed)
-    model, train_s = timed(lambda: vae_steps(steps))
-    seed_everything(seed + 1000)
-    samples, per = per_thousand(lambda: model.sample(n), n)
-    rows["VAE"] = score("VAE", samples, per, train_s, steps, judge, x, test_x)
+        steps = steps_in(times["flow"], vae_steps, probe=args.probe)
+        seed_everything(seed)
+        model, train_s = timed(lambda: vae_steps(steps))
+        seed_everything(seed + 1000)
+        samples, per = per_thousand(lambda: model.sample(n), n)
+        rows["VAE"] = score("VAE", samples, per, train_s, steps, judge, x, test_x)
     return rows
 
 
@@ -132,6 +170,9 @@ def main() -> None:
     parser.add_argument("--probe", type=int, default=30, help="steps of the probe that sizes the GAN/VAE runs")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     parser.add_argument("--smoke", action="store_true", help="a few steps and samples: checks the script runs")
+    parser.add_argument("--only", choices=["all", "pixels", "latent"], default="all",
+                        help="pixels: the flow and DDPM UNets (with the GAN and VAE at the flow's time); "
+                             "latent: chapter 11's latent diffusion (with the GAN at its time)")
     args = parser.parse_args()
     if args.smoke:
         args.seeds, args.steps, args.samples, args.probe = "0", 3, 60, 2
@@ -150,18 +191,25 @@ def main() -> None:
         runs.append(run_seed(seed, args, judge, x, y, test_x))
 
     print("\nmean over seeds (min-max)")
-    for name in ("flow", "flow w=1", "ddpm", "GAN", "VAE"):
+    names = [name for name in runs[0] if not name.startswith("_")]
+    for name in names:
         cells = []
-        for key in ("frechet", "confidence", "min_share", "requested", "closer", "per_1000"):
+        for key in ("frechet", "confidence", "min_share", "requested", "closer", "per_1000", "train_s"):
             v = [r[name][key] for r in runs]
             cells.append(f"{key} {statistics.mean(v):.3f} ({min(v):.3f}-{max(v):.3f})")
         print(f"{name:10s} " + " | ".join(cells))
-    ratio = [r["flow"]["frechet"] / r["GAN"]["frechet"] for r in runs]
-    print(f"\nFrechet ratio flow / GAN at equal training time: {' / '.join(f'{v:.2f}' for v in ratio)} (target <= 1)")
-    flow = [r["flow"] for r in runs]
-    print(f"targets: confidence >= 0.9: {all(r['confidence'] >= 0.9 for r in flow)}; every class >= 5%: "
-          f"{all(r['min_share'] >= 0.05 for r in flow)}; requested >= 95%: {all(r['requested'] >= 0.95 for r in flow)}; "
-          f"1,000 digits <= 15 s: {all(r['per_1000'] <= 15 for r in flow)}")
+    for kind in ("flow", "latent"):
+        if kind not in runs[0]:
+            continue
+        ratio = [r[kind]["frechet"] / r[f"GAN@{kind}"]["frechet"] for r in runs]
+        rows = [r[kind] for r in runs]
+        print(f"\n{kind}: Frechet ratio {kind} / GAN at equal training time: {' / '.join(f'{v:.2f}' for v in ratio)} "
+              f"(target <= 1)")
+        print(f"{kind}: targets: confidence >= 0.9: {all(r['confidence'] >= 0.9 for r in rows)}; every class >= 5%: "
+              f"{all(r['min_share'] >= 0.05 for r in rows)}; requested >= 95%: "
+              f"{all(r['requested'] >= 0.95 for r in rows)}; 1,000 digits <= 15 s: {all(r['per_1000'] <= 15 for r in rows)}")
+    if "_flow_model" not in runs[0]:
+        return
 
     print("\nquality against sampler steps (seed 0, Frechet | requested)")
     n = min(args.samples, 500)

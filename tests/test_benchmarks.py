@@ -67,11 +67,12 @@ def test_transformer_benchmark_reports_every_model_and_target():
 @pytest.mark.slow
 def test_diffusion_benchmark_reports_every_model_the_ratio_and_the_steps_curve():
     out = run_benchmark("benchmarks/bench_diffusion.py", "--smoke")
-    for name in ("flow ", "flow w=1", "ddpm", "GAN", "VAE"):
+    for name in ("flow", "flow w=1", "ddpm", "latent", "GAN@flow", "GAN@latent", "VAE"):
         # the model's name, then its step count: "flow" must not also match the "flow w=1" line
-        lines = [ln for ln in out.splitlines() if re.match(rf"{re.escape(name.strip())}\s{{2,}}\d+ steps", ln)]
+        lines = [ln for ln in out.splitlines() if re.match(rf"{re.escape(name)}\s+\d+ steps", ln)]
         assert len(lines) == 1, (name, out)
         assert all(math.isfinite(v) for v in numbers(lines[0].replace("requested nan", ""))), lines[0]
     assert "Frechet ratio flow / GAN at equal training time" in out
+    assert "Frechet ratio latent / GAN at equal training time" in out
     for sampler in ("euler", "heun", "ancestral", "ddim"):
         assert f"{sampler} " in out, out
