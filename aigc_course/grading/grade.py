@@ -15,14 +15,14 @@ row is lost or duplicated.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
 import os
-import signal
+import select
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,8 +31,9 @@ from aigc_course.grading import provenance
 from aigc_course.grading.authoring import code_cells
 from aigc_course.grading.check import Test, collect_tests, run_test
 from aigc_course.grading.errors import SandboxDied
-from aigc_course.grading.jail import LIBC, PR_SET_PDEATHSIG, Limits
+from aigc_course.grading.jail import Limits
 from aigc_course.grading.session import RemoteStudent
+from aigc_course.grading.worker import Worker
 from aigc_course.grading.zygote import Zygote
 from aigc_course.utils import write_atomic
 
@@ -147,32 +148,6 @@ def withhold_unconfirmed_public_points(results: list[dict]) -> None:
             r["score"], r["passed"] = 0.0, False
             r["message"] = ("passed, but earns its points only when a hidden test of the same question passes "
                             "too: the public inputs are known, so a constant could match them")
-
-
-# --------------------------------------------------------------------------- worker processes
-
-_worker: dict = {}
-
-
-def _init_worker(public: list[str], hidden: list[str], questions: dict, limits: dict, rules: dict) -> None:
-    if LIBC is not None:  # a worker dies with the grading command (kill -9 included), its zygote with it
-        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    _worker["zygote"] = Zygote()  # first, so that it warms up while this worker imports torch
-    import torch
-
-    torch.set_num_threads(1)
-    _worker["tests"] = collect_tests(public, hidden)
-    _worker["questions"] = questions
-    _worker["rules"] = rules
-    _worker["limits"] = Limits(**limits)
-    from multiprocessing.util import Finalize
-
-    Finalize(_worker["zygote"], _worker["zygote"].close, exitpriority=10)  # reap it when the pool shuts down
-
-
-def _grade_in_worker(path: str) -> dict:
-    return grade_notebook(path, _worker["tests"], _worker["questions"], _worker["zygote"], _worker["limits"],
-                          _worker["rules"])
 
 
 # --------------------------------------------------------------------------- reports
@@ -306,10 +281,22 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
                  roster: list[str] | None = None, progress: bool = True) -> dict:
     """Grade every notebook in `submissions`; resume where a previous run stopped. Return a summary."""
     meta = load_assignment(bundle)
-    questions = meta["questions"]
     limits = limits or Limits()
     out = Path(out)
     (out / "results").mkdir(parents=True, exist_ok=True)
+    with open(out / ".grading.lock", "a") as lock:  # released by the kernel however this process ends
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"{out} is being graded by another command right now; wait for it to end") from None
+        for stale in out.glob("**/.*.tmp"):  # half-written by a run killed with -9 (never read: not *.json)
+            stale.unlink(missing_ok=True)
+        return _grade_folder_locked(meta, submissions, out, workers, limits, due, roster, progress)
+
+
+def _grade_folder_locked(meta: dict, submissions, out: Path, workers: int, limits: Limits, due, roster,
+                         progress: bool) -> dict:
+    questions = meta["questions"]
     subs, refused = find_submissions(Path(submissions))
     for name, why in refused.items():
         print(f"refused: {name}: {why}", file=sys.stderr, flush=True)
@@ -331,32 +318,44 @@ def grade_folder(submissions: str | os.PathLike, bundle: str | os.PathLike, out:
     t0 = time.monotonic()
     errors: list[str] = []
     if todo:
-        n = max(1, min(workers, len(todo)))
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                                 initargs=(meta["public_tests"], meta["hidden_tests"], questions,
-                                           asdict(limits), rules(meta))) as pool:
-            futures = {pool.submit(_grade_in_worker, key): key for key in todo}
-            for i, fut in enumerate(as_completed(futures), 1):
-                path, student, late, digest = todo[futures[fut]]
-                try:
-                    rec = fut.result()
-                except Exception as e:  # the grader itself failed (not the submission): retry on the next run
-                    errors.append(display_name(student))
-                    print(f"error: could not grade {display_name(student)} ({type(e).__name__}: {e}); "
-                          "run the same command again to retry", file=sys.stderr, flush=True)
-                    continue
-                rec.update(student=display_name(student), file=str(path), sha256=digest, late=late,
-                           graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-                safe = result_key(student)
-                write_atomic(out / "feedback" / f"{safe}.md", feedback_markdown(rec["student"], rec))
-                write_atomic(out / "gradescope" / safe / "results.json", gradescope_json(rec))
-                write_atomic(out / "results" / f"{safe}.json", json.dumps(rec, indent=1))
-                write_csv(out, questions, missing)
-                if progress:
-                    print(f"[{done + i}/{len(subs)}] {rec['student']}: {rec['total']:g}/{rec['max_total']:g}"
-                          f" ({rec['seconds']:.1f} s)", flush=True)
+        setup = {"public": meta["public_tests"], "hidden": meta["hidden_tests"], "questions": questions,
+                 "limits": asdict(limits), "rules": rules(meta)}
+        pool = [Worker(setup) for _ in range(max(1, min(workers, len(todo))))]
+        queue, finished = list(todo), 0
+        try:
+            while queue or any(w.job for w in pool):
+                for i, w in enumerate(pool):
+                    if w.job is None and queue:
+                        if w.proc.poll() is not None:  # it died on an earlier job: start another
+                            w.close()
+                            w = pool[i] = Worker(setup)
+                        w.submit(queue.pop(0))
+                busy = {w.resp_r: w for w in pool if w.job}
+                for fd in select.select(list(busy), [], [])[0]:
+                    w = busy[fd]
+                    key = w.job
+                    reply = w.receive()
+                    finished += 1
+                    path, student, late, digest = todo[key]
+                    if "error" in reply:  # the grader itself failed (not the submission): retry on the next run
+                        errors.append(display_name(student))
+                        print(f"error: could not grade {display_name(student)} ({reply['error']}); "
+                              "run the same command again to retry", file=sys.stderr, flush=True)
+                        continue
+                    rec = reply["rec"]
+                    rec.update(student=display_name(student), file=str(path), sha256=digest, late=late,
+                               graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    safe = result_key(student)
+                    write_atomic(out / "feedback" / f"{safe}.md", feedback_markdown(rec["student"], rec))
+                    write_atomic(out / "gradescope" / safe / "results.json", gradescope_json(rec))
+                    write_atomic(out / "results" / f"{safe}.json", json.dumps(rec, indent=1))  # the resume key
+                    write_csv(out, questions, missing)
+                    if progress:
+                        print(f"[{done + finished}/{len(subs)}] {rec['student']}: {rec['total']:g}/"
+                              f"{rec['max_total']:g} ({rec['seconds']:.1f} s)", flush=True)
+        finally:
+            for w in pool:
+                w.close()
     write_csv(out, questions, missing)
     recs = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
     summary = {"graded": len(recs), "regraded_now": len(todo), "skipped_already_graded": done,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -32,6 +33,7 @@ from aigc_course.grading.jail import (
     unshare_and_fork,
 )
 from aigc_course.grading.session import Session
+from aigc_course.grading.worker import die_with, popen_dying_with_us
 
 
 def _close_fds_except(keep: set[int]) -> None:
@@ -110,20 +112,27 @@ def _serve_forks(sock: socket.socket, scratch: str, as_root: bool) -> None:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         pid_r, pid_w = os.pipe()
+        zygote = os.getpid()
         launcher = os.fork()
         if launcher == 0:
             try:
+                die_with(zygote)  # dies with the zygote, and takes the submission with it
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 # close EVERY other descriptor: the control socket must not leak to the student's code
                 _close_fds_except({0, 1, 2, req_r, resp_w, out_w, pid_w})
-                if LIBC is not None:  # dies with the zygote, and takes the submission with it
-                    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                lifeline_r, lifeline_w = os.pipe()  # only this launcher holds the write end
                 child = unshare_and_fork(level, as_root)
                 if child == 0:
                     os.close(pid_w)
+                    os.close(lifeline_w)
                     if LIBC is not None:
                         LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                    # PID 1 of a new namespace sees no parent (getppid() is 0): EOF on the lifeline says it died
+                    if select.select([lifeline_r], [], [], 0)[0]:
+                        os._exit(1)
+                    os.close(lifeline_r)
                     child_main(req_r, resp_w, out_w, limits, level, as_root, root, binds, workdir)
+                os.close(lifeline_r)
                 os.write(pid_w, str(child).encode())
                 os.close(pid_w)
                 for fd in (req_r, resp_w, out_w):
@@ -157,10 +166,10 @@ class Zygote:
         env.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=tempfile.gettempdir(), OMP_NUM_THREADS="1",
                    MKL_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                    PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(aigc_course.__file__))))
-        self.proc = subprocess.Popen([sys.executable, "-c",
+        self.proc = popen_dying_with_us([sys.executable, "-c",
                                       "import sys; from aigc_course.grading.zygote import zygote_main; "
                                       "zygote_main(int(sys.argv[1]))", str(child.fileno())],
-                                     pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
+                                        pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL)
         child.close()
         self.sock = parent
         self._level: str | None = None  # read lazily: the zygote warms up while the caller does other work
