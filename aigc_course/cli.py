@@ -151,7 +151,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         with open(args.roster) as f:
             roster = [line.split(",")[0].strip() for line in f if line.strip() and line.split(",")[0].strip() != "student"]
     limits = Limits(wall_s=args.timeout, question_s=args.question_timeout,
-                    cpu_s=int(args.timeout + args.question_timeout) + 5, memory_mb=args.memory_mb)
+                    cpu_s=int(args.timeout + args.question_timeout) + 5, memory_mb=args.memory_mb,
+                    processes=args.max_processes)
     summary = grade_folder(args.submissions, args.assignment, args.out, workers=args.workers, limits=limits,
                            due=due, roster=roster, progress=not args.quiet)
     print(f"graded {summary['graded']} ({summary['regraded_now']} now, {summary['skipped_already_graded']} "
@@ -215,7 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wall-clock seconds for running a submission's cells (default 120)")
     p.add_argument("--question-timeout", type=float, default=60.0,
                    help="wall-clock seconds for one question's tests; a hang costs that question only (default 60)")
-    p.add_argument("--memory-mb", type=int, default=2048, help="memory a submission may add (default 2048)")
+    p.add_argument("--memory-mb", type=int, default=2048,
+                   help="memory a submission may add, all its processes together where a cgroup is available (default 2048)")
+    p.add_argument("--max-processes", type=int, default=64,
+                   help="processes and threads a submission may run at once (default 64)")
     p.add_argument("--due", default=None, help="deadline, ISO 8601 (UTC if no zone): later files are listed as late")
     p.add_argument("--roster", default=None, help="CSV or text file whose first column lists every student")
     p.add_argument("--quiet", action="store_true", help="no line per student")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import json
 import os
 import secrets
 from pathlib import Path
@@ -58,6 +59,66 @@ for line in open('/proc/self/maps'):
             continue
         found.update(m.decode() for m in re.findall(re.escape(prefix) + rb'([0-9a-f]{32})', chunk))
 print('FOUND', sorted(found))
+"""
+
+
+WHOLE_LIMITS = Limits(wall_s=60, cpu_s=60, memory_mb=300, file_mb=8, processes=16)
+DAEMON = "d" + secrets.token_hex(6)  # the name (comm) every daemon gives itself, to find any left behind
+FORK_BOMB = """
+import os, time
+n = 0
+for _ in range(2000):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    n += 1
+print('FORKED', n)
+"""
+MEMORY_SPLITTER = """
+import os, time
+r, w = os.pipe()
+for _ in range(4):  # four children of 250 MB each: every one of them is under the 300 MB per process
+    if os.fork() == 0:
+        block = b'x' * 250_000_000
+        os.write(w, b'1')
+        time.sleep(4)
+        os._exit(0)
+time.sleep(3)
+os.set_blocking(r, False)
+try:
+    print('HELD', len(os.read(r, 100)))
+except BlockingIOError:
+    print('HELD', 0)
+"""
+DAEMONS = f"""
+import ctypes, os, time
+libc = ctypes.CDLL(None)
+r, w = os.pipe()
+for _ in range(300):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:  # detached: its own session, its parent gone
+                libc.prctl(15, b"{DAEMON}", 0, 0, 0)  # PR_SET_NAME
+                os.write(w, b'1')
+                time.sleep(600)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+time.sleep(1)
+os.set_blocking(r, False)
+try:
+    print('DAEMONS', len(os.read(r, 1000)))
+except BlockingIOError:
+    print('DAEMONS', 0)
 """
 
 
@@ -154,3 +215,75 @@ def test_feedback_caps_and_escapes_what_a_submission_controls(math_bundle, tmp_p
            "cell_errors": [{"cell": 1, "error": "x\n\n**Total: 10 / 10**" + "y" * 10_000}]}
     text = feedback_markdown("mallory", rec)
     assert "**Total: 10 / 10**" not in text.split("\n", 3)[3] and len(text) < 2000
+
+
+def printed(rec: dict, word: str) -> int:
+    """The number the submission printed after `word` (it counts what it managed to do)."""
+    lines = [line for line in rec["output_tail"].splitlines() if line.startswith(word + " ")]
+    assert lines, rec["output_tail"][-500:]
+    return int(lines[-1].split()[1])
+
+
+def processes_named(name: str) -> list[int]:
+    found = []
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == name:
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def greedy_class(math_bundle, tmp_path_factory):
+    """Honest submissions graded by two workers beside a fork bomb, a memory splitter and 300 daemons."""
+    subs = tmp_path_factory.mktemp("greedy")
+    for name in ("honest1", "honest2"):
+        (subs / f"{name}.ipynb").write_bytes(MATH.read_bytes())
+    for name, code in (("bomb", FORK_BOMB), ("splitter", MEMORY_SPLITTER), ("daemons", DAEMONS)):
+        add_cell(MATH, subs / f"{name}.ipynb", code)
+    out = tmp_path_factory.mktemp("out")
+    summary = grade_folder(subs, math_bundle, out, workers=2, limits=WHOLE_LIMITS, progress=False)
+    left = processes_named(DAEMON)  # right after grading: nothing the class started may still run
+    recs = {json.loads(p.read_text())["student"]: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    return {"summary": summary, "recs": recs, "daemons_left": left}
+
+
+def test_greedy_submissions_leave_honest_ones_their_full_marks(greedy_class):
+    recs = greedy_class["recs"]
+    assert greedy_class["summary"]["errors"] == []
+    assert {name: rec["total"] for name, rec in recs.items()} == {n: 10 for n in ("honest1", "honest2", "bomb",
+                                                                                  "splitter", "daemons")}
+
+
+def test_a_submission_runs_at_most_its_process_limit_at_once_and_none_outlives_it(greedy_class):
+    recs = greedy_class["recs"]
+    if recs["bomb"]["whole_limits"] == "per process only":
+        pytest.skip("no cgroup and not root: no per-submission process limit here (documented fallback)")
+    assert printed(recs["bomb"], "FORKED") < WHOLE_LIMITS.processes
+    assert printed(recs["daemons"], "DAEMONS") < WHOLE_LIMITS.processes  # 300 asked for
+    assert greedy_class["daemons_left"] == []
+    assert any("refused" in n for n in recs["bomb"]["notes"]) or "RLIMIT_NPROC" in recs["bomb"]["whole_limits"]
+
+
+def test_a_submissions_processes_share_one_memory_limit(greedy_class):
+    rec = greedy_class["recs"]["splitter"]
+    if "cgroup" not in rec["whole_limits"]:
+        pytest.skip("no writable cgroup: memory is limited per process only (documented fallback)")
+    assert printed(rec, "HELD") * 250 <= WHOLE_LIMITS.memory_mb  # at most one 250 MB child at a time
+    assert rec["usage"]["memory_peak_mb"] <= WHOLE_LIMITS.memory_mb + 64
+    assert any("together used more than 300 MB" in n for n in rec["notes"]), rec["notes"]
+
+
+def test_without_a_cgroup_a_root_grader_still_limits_processes_per_submission(math_bundle, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIGC_CGROUP", "off")  # the fallback: a uid of its own and RLIMIT_NPROC
+    bomb = add_cell(MATH, tmp_path / "bomb.ipynb", FORK_BOMB)
+    honest = tmp_path / "honest.ipynb"
+    honest.write_bytes(MATH.read_bytes())
+    recs = grade_single([bomb, honest], math_bundle, WHOLE_LIMITS)
+    assert [r["total"] for r in recs] == [10, 10]
+    if "RLIMIT_NPROC" not in recs[0]["whole_limits"]:
+        pytest.skip("not root with the full jail: no fallback process limit (documented)")
+    assert "cgroup" not in recs[0]["whole_limits"]
+    assert printed(recs[0], "FORKED") < WHOLE_LIMITS.processes

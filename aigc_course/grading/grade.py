@@ -77,6 +77,7 @@ def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[s
     notes: list[str] = []
     results: list[dict] = []
     cell_errors: list[dict] = []
+    sessions: list = []
     output = ""
     rules = rules or {}
     order = {q: i for i, q in enumerate(questions)}
@@ -98,6 +99,7 @@ def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[s
                                  f"an earlier question's tests stopped it ({session.dead}).")
                     session.close()
                     output += session.output_text()
+                    sessions.append(session)
                     session = None
                 if session is None:
                     session = zygote.spawn(cells, limits)
@@ -120,8 +122,16 @@ def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[s
             if session is not None:
                 session.close()
                 output += session.output_text()
+                sessions.append(session)
         if session is not None and session.dead and not notes:
             notes.append(f"Grading stopped early: {session.dead}.")
+    usage = whole_usage(s.usage for s in sessions)
+    if usage.get("forks_refused"):
+        notes.append(f"{usage['forks_refused']} attempts to start a process or thread were refused: a submission may "
+                     f"run {limits.processes} at once.")
+    if usage.get("oom_kills"):
+        notes.append(f"A process was stopped because the submission's processes together used more than "
+                     f"{limits.memory_mb} MB of memory.")
     if cells is None:
         results = [{"question": t.question, "name": t.name, "points": t.points, "score": 0.0, "passed": False,
                     "message": "not graded: the file is not a valid notebook", "hint": "", "hidden": t.hidden}
@@ -134,7 +144,18 @@ def grade_notebook(path: str | os.PathLike, tests: list[Test], questions: dict[s
             "total": round(sum(q["score"] for q in per_q.values()), 4),
             "max_total": round(sum(q["points"] for q in per_q.values()), 4),
             "notes": notes, "cell_errors": cell_errors, "output_tail": output[-4000:],
-            "isolation": level, "seconds": round(time.monotonic() - t0, 3)}
+            "isolation": level, "whole_limits": zygote.whole_limits, "usage": usage,
+            "seconds": round(time.monotonic() - t0, 3)}
+
+
+def whole_usage(reports) -> dict:
+    """Combine the cgroup reports of a submission's runs: the peaks' maximum, the counts' sum."""
+    total: dict = {}
+    for r in reports:
+        for k, v in r.items():
+            if v is not None:
+                total[k] = max(total.get(k, 0), v) if "peak" in k else total.get(k, 0) + v
+    return total
 
 
 def withhold_unconfirmed_public_points(results: list[dict]) -> None:
@@ -361,12 +382,14 @@ def _grade_folder_locked(meta: dict, submissions, out: Path, workers: int, limit
     summary = {"graded": len(recs), "regraded_now": len(todo), "skipped_already_graded": done,
                "late": sorted(r["student"] for r in recs if r.get("late")), "missing": missing,
                "refused": refused,
-               "isolation": sorted({r["isolation"] for r in recs}), "errors": sorted(errors),
+               "isolation": sorted({r["isolation"] for r in recs}),
+               "whole_limits": sorted({r.get("whole_limits", "") for r in recs} - {""}), "errors": sorted(errors),
                "seconds": round(time.monotonic() - t0, 2)}
     lines = [f"# Grading summary: {meta['name']}", "",
              f"- graded: {summary['graded']} ({summary['regraded_now']} in this run, "
              f"{summary['skipped_already_graded']} already done)",
-             f"- isolation: {', '.join(summary['isolation']) or '-'}",
+             f"- isolation: {', '.join(summary['isolation']) or '-'}; a submission's processes together are "
+             f"limited by: {', '.join(summary['whole_limits']) or '-'}",
              f"- late: {', '.join(summary['late']) or 'none'}",
              f"- missing: {', '.join(summary['missing']) or 'none'}",
              f"- refused (not graded): {'; '.join(f'{k} ({v})' for k, v in refused.items()) or 'none'}",

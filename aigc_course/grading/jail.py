@@ -5,7 +5,9 @@ system and Python folders plus the ``aigc_course`` package alone (no course repo
 no submissions, no grader output), an empty writable ``/work`` and ``/tmp``, its own ``/proc``,
 no network interface but loopback, its own IPC and UTS namespaces and session, a clean
 environment, and resource limits (CPU seconds, address space, file size, no core dumps). When the
-grader runs as root the student's code also drops to user ``nobody``. Where namespaces are not
+grader runs as root the student's code also drops to a user of its own (``sandbox_uid``), whose
+``RLIMIT_NPROC`` caps the processes and threads of that submission alone; memory and processes of a
+submission as a whole are capped by a control group where one can be made (``cgroup``). Where namespaces are not
 available (macOS, a container without the privilege) the isolation level is ``basic``: own
 process and session, temporary folder, clean environment and limits only.
 """
@@ -27,6 +29,12 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
 NOBODY = 65534
+UID_BASE = 0x40000000  # as root, submission k runs as UID_BASE + its launcher's pid: a user of its own
+
+
+def sandbox_uid(launcher_pid: int) -> int:
+    """The uid a submission runs as when the grader is root: unique among the submissions running now."""
+    return UID_BASE + launcher_pid
 
 
 @dataclass
@@ -38,6 +46,7 @@ class Limits:
     cpu_s: int = 120           # CPU seconds (RLIMIT_CPU)
     memory_mb: int = 2048      # address space the student's code may add beyond the warm interpreter
     file_mb: int = 64          # largest file it may write (RLIMIT_FSIZE); its tmpfs folders hold 2x this
+    processes: int = 64        # processes and threads of the submission as a whole (cgroup pids.max or RLIMIT_NPROC)
 
 
 LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
@@ -88,7 +97,7 @@ def _statvfs_flags(path: str) -> int:
     return flags
 
 
-def build_root(root: str, binds: list[str], as_root: bool, tmpfs_mb: int) -> None:
+def build_root(root: str, binds: list[str], as_root: bool, tmpfs_mb: int, uid: int = NOBODY) -> None:
     """Mount a fresh tmpfs at `root`, bind the allowed folders read-only into it, and pivot into it."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=755")
@@ -109,7 +118,7 @@ def build_root(root: str, binds: list[str], as_root: bool, tmpfs_mb: int) -> Non
         _mount("tmpfs", f"{root}/{d}", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode={mode:o}")
     os.makedirs(f"{root}/proc", exist_ok=True)
     if as_root:
-        os.chown(root + "/submission", NOBODY, NOBODY)
+        os.chown(root + "/submission", uid, uid)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.chdir(root)
     os.makedirs(".old", exist_ok=True)
@@ -129,13 +138,15 @@ def _write_id_maps(uid: int, gid: int) -> None:
         f.write(f"0 {gid} 1")
 
 
-def _set_limits(limits: Limits) -> None:
+def _set_limits(limits: Limits, own_uid: bool = False) -> None:
     with open("/proc/self/status") if os.path.exists("/proc/self/status") else open(os.devnull) as f:
         vm = [int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")]
     r = resource
     r.setrlimit(r.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
     r.setrlimit(r.RLIMIT_FSIZE, (limits.file_mb << 20, limits.file_mb << 20))
     r.setrlimit(r.RLIMIT_CORE, (0, 0))
+    if own_uid:  # counts every process and thread of this uid, i.e. of this submission alone
+        r.setrlimit(r.RLIMIT_NPROC, (limits.processes, limits.processes))
     if vm:  # address space: the warm interpreter plus the allowance
         cap = vm[0] + (limits.memory_mb << 20)
         r.setrlimit(r.RLIMIT_AS, (cap, cap))
@@ -145,7 +156,7 @@ def _clean_env(home: str) -> None:
     import aigc_course
 
     keep = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": "/tmp" if home == "/submission" else home,
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MPLBACKEND": "Agg", "AIGC_GRADING": "1",
+            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg", "AIGC_GRADING": "1",
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "MPLCONFIGDIR": home, "AIGC_CACHE": home,
             "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(aigc_course.__file__)))}
@@ -154,23 +165,24 @@ def _clean_env(home: str) -> None:
 
 
 def child_main(rfd: int, wfd: int, ofd: int, limits: Limits, level: str, as_root: bool, root: str,
-               binds: list[str], workdir: str) -> None:
+               binds: list[str], workdir: str, uid: int = NOBODY) -> None:
     """The submission process: lock down, then read the notebook's cells from `rfd` and run them. Never returns.
 
     `as_root` says whether the grader really is root (then the student's code runs as `nobody`); it is
-    decided before any user namespace, where everyone looks like uid 0.
+    decided before any user namespace, where everyone looks like uid 0. As root the student's code runs as
+    `uid` (see ``sandbox_uid``), so that ``RLIMIT_NPROC`` counts this submission's processes only.
     """
     try:
         os.dup2(ofd, 1)
         os.dup2(ofd, 2)
         os.setsid()  # its own session and process group: kill(0, ...) reaches only the submission
         if level == "full":
-            build_root(root, binds, as_root, tmpfs_mb=limits.file_mb * 2)
+            build_root(root, binds, as_root, tmpfs_mb=limits.file_mb * 2, uid=uid)
             os.chdir("/submission")
             if as_root:
                 os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
+                os.setgid(uid)
+                os.setuid(uid)
             else:  # a nested user namespace locks the read-only mounts against remounting
                 uid, gid = os.getuid(), os.getgid()
                 _check(LIBC.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare (lock)")
@@ -182,7 +194,7 @@ def child_main(rfd: int, wfd: int, ofd: int, limits: Limits, level: str, as_root
         if LIBC is not None:
             LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
         _clean_env(home)
-        _set_limits(limits)
+        _set_limits(limits, own_uid=level == "full" and as_root)
         import faulthandler
 
         faulthandler.enable()

@@ -10,6 +10,7 @@ import signal
 import time
 
 from aigc_course.grading import wire
+from aigc_course.grading.cgroup import Cgroups
 from aigc_course.grading.errors import SandboxDied, StudentError
 from aigc_course.grading.jail import Limits
 
@@ -25,8 +26,11 @@ def _write_all(fd: int, data: bytes) -> None:
 class Session:
     """The grader's end of one submission process: send requests, read validated replies."""
 
-    def __init__(self, pid: int, level: str, req_w: int, resp_r: int, out_r: int, limits: Limits):
+    def __init__(self, pid: int, level: str, req_w: int, resp_r: int, out_r: int, limits: Limits,
+                 cgroup: list[str] | None = None):
         self.pid, self.level, self.limits = pid, level, limits
+        self.cgroup = cgroup or []  # the submission's control groups (see ``cgroup``), if it has any
+        self.usage: dict = {}
         self.req_w, self.resp_r, self.out_r = req_w, resp_r, out_r
         self.deadline = time.monotonic() + limits.wall_s
         self.output = bytearray()
@@ -88,6 +92,9 @@ class Session:
         tail = self.output_text()[-3000:].strip().splitlines()
         fatal = [line for line in tail if line.startswith("Fatal Python error")]
         last = f"; {fatal[-1][:200]}" if fatal else (f"; its last output: {tail[-1][:200]!r}" if tail else "")
+        if self.cgroup and Cgroups.report(self.cgroup).get("oom_kills"):
+            return (f"the submission's process ended {where}: its processes together reached the memory limit "
+                    f"of {self.limits.memory_mb} MB{last}")
         return f"the submission's process ended {where} (exit, crash or memory limit){last}"
 
     def _drain_for(self, seconds: float) -> None:
@@ -167,6 +174,12 @@ class Session:
         except OSError as e:
             if e.errno not in (errno.ESRCH, errno.EPERM):
                 raise
+        for _ in range(3 if self.cgroup and self.level != "full" else 0):  # basic: detached processes too
+            for pid in Cgroups.pids(self.cgroup):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def close(self) -> None:
         """Say bye, then make sure the process is gone and the pipes are closed."""
@@ -177,6 +190,8 @@ class Session:
                 pass
         self.kill()
         self._drain_for(0.5)
+        if self.cgroup:  # what the submission used as a whole, read before the zygote removes its groups
+            self.usage = Cgroups.report(self.cgroup)
         for fd in (self.req_w, self.resp_r, self.out_r):
             if fd >= 0:
                 try:

@@ -23,6 +23,7 @@ import sys
 import tempfile
 
 from aigc_course.grading import wire
+from aigc_course.grading.cgroup import PREFIX, Cgroups
 from aigc_course.grading.jail import (
     LIBC,
     PR_SET_PDEATHSIG,
@@ -30,6 +31,7 @@ from aigc_course.grading.jail import (
     bind_paths,
     child_main,
     probe_level,
+    sandbox_uid,
     unshare_and_fork,
 )
 from aigc_course.grading.session import Session
@@ -93,17 +95,51 @@ def zygote_main(sock_fd: int) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+COW_ALLOWANCE = 64 << 20
+
+
+def _resident_bytes() -> int:
+    try:
+        return next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+
 def _serve_forks(sock: socket.socket, scratch: str, as_root: bool) -> None:
     level = probe_level(scratch, as_root)
     binds = bind_paths()
+    cgroups = Cgroups.probe()
+    # a group is charged only for the memory its processes add: new pages, and the pages of the warm
+    # interpreter they write to (copies on write; a few MB for a notebook, at most the interpreter's size)
+    warm = min(_resident_bytes(), COW_ALLOWANCE)
     signal.signal(signal.SIGCHLD, _reap)  # reap launchers (waiting also counts their CPU time)
-    sock.sendall(wire.dumps({"ready": True, "level": level}))
+    whole = ([cgroups.kind] if cgroups else []) + (["own uid, RLIMIT_NPROC"] if level == "full" and as_root else [])
+    sock.sendall(wire.dumps({"ready": True, "level": level, "whole": " + ".join(whole) or "per process only"}))
     reader = sock.makefile("rb")
+    groups: list[list[str]] = []  # of earlier submissions, removed once their processes are gone
+    try:
+        _serve(sock, reader, scratch, as_root, level, binds, cgroups, warm, groups)
+    finally:
+        for dirs in groups:
+            Cgroups.remove(dirs)
+
+
+def _serve(sock, reader, scratch, as_root, level, binds, cgroups, warm, groups) -> None:
     n = 0
     for line in reader:
         req = json.loads(line)
         limits = Limits(**req["limits"])
         n += 1
+        groups[:] = [dirs for dirs in groups if not Cgroups.remove(dirs, wait_s=0)]
+        dirs: list[str] = []
+        if cgroups is not None:
+            try:  # + 1 task: the launcher waits inside the group
+                dirs = cgroups.create(f"{PREFIX}{os.getpid()}-{n}", (limits.memory_mb << 20) + warm,
+                                      limits.processes + 1)
+                groups.append(dirs)
+            except OSError as e:
+                print(f"warning: no control group for this submission ({e}); per-process limits only",
+                      file=sys.stderr, flush=True)
         root = os.path.join(scratch, f"root{n}")
         workdir = os.path.join(scratch, f"work{n}")
         os.makedirs(root)
@@ -117,10 +153,13 @@ def _serve_forks(sock: socket.socket, scratch: str, as_root: bool) -> None:
         if launcher == 0:
             try:
                 die_with(zygote)  # dies with the zygote, and takes the submission with it
+                if dirs:
+                    Cgroups.enter(dirs)  # before the fork: everything the submission starts is counted
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 # close EVERY other descriptor: the control socket must not leak to the student's code
                 _close_fds_except({0, 1, 2, req_r, resp_w, out_w, pid_w})
                 lifeline_r, lifeline_w = os.pipe()  # only this launcher holds the write end
+                uid = sandbox_uid(os.getpid())
                 child = unshare_and_fork(level, as_root)
                 if child == 0:
                     os.close(pid_w)
@@ -131,7 +170,7 @@ def _serve_forks(sock: socket.socket, scratch: str, as_root: bool) -> None:
                     if select.select([lifeline_r], [], [], 0)[0]:
                         os._exit(1)
                     os.close(lifeline_r)
-                    child_main(req_r, resp_w, out_w, limits, level, as_root, root, binds, workdir)
+                    child_main(req_r, resp_w, out_w, limits, level, as_root, root, binds, workdir, uid)
                 os.close(lifeline_r)
                 os.write(pid_w, str(child).encode())
                 os.close(pid_w)
@@ -149,7 +188,7 @@ def _serve_forks(sock: socket.socket, scratch: str, as_root: bool) -> None:
             pid = int(answer)
         except ValueError:
             pid = -1
-        msg = wire.dumps({"pid": pid, "level": level, "error": answer if pid <= 0 else ""})
+        msg = wire.dumps({"pid": pid, "level": level, "error": answer if pid <= 0 else "", "cgroup": dirs})
         socket.send_fds(sock, [msg], [req_w, resp_r, out_r])
         for fd in (req_w, resp_r, out_r):
             os.close(fd)
@@ -162,7 +201,8 @@ class Zygote:
         import aigc_course
 
         parent, child = socket.socketpair()
-        env = {k: v for k, v in os.environ.items() if k in ("AIGC_SANDBOX", "TMPDIR")}  # a minimal environment
+        # a minimal environment
+        env = {k: v for k, v in os.environ.items() if k in ("AIGC_SANDBOX", "AIGC_CGROUP", "TMPDIR")}
         env.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=tempfile.gettempdir(), OMP_NUM_THREADS="1",
                    MKL_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                    PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(aigc_course.__file__))))
@@ -173,13 +213,21 @@ class Zygote:
         child.close()
         self.sock = parent
         self._level: str | None = None  # read lazily: the zygote warms up while the caller does other work
+        self._whole = ""
 
     @property
     def level(self) -> str:
         """The isolation level the zygote achieved: 'full' (Linux jail) or 'basic'."""
         if self._level is None:
-            self._level = json.loads(self._recv()[0])["level"]
+            ready = json.loads(self._recv()[0])
+            self._level, self._whole = ready["level"], ready.get("whole", "")
         return self._level
+
+    @property
+    def whole_limits(self) -> str:
+        """How a submission's processes are limited together: 'cgroup v1', 'own uid, RLIMIT_NPROC', ..."""
+        _ = self.level
+        return self._whole
 
     def _recv(self, maxfds: int = 0):
         data, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, maxfds)
@@ -197,7 +245,7 @@ class Zygote:
             for fd in fds:
                 os.close(fd)
             raise RuntimeError(f"could not start a sandbox: {info['error']}")
-        session = Session(info["pid"], info["level"], *fds, limits=limits)
+        session = Session(info["pid"], info["level"], *fds, limits=limits, cgroup=info.get("cgroup") or [])
         session.send_cells(cells)
         return session
 
