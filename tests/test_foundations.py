@@ -56,3 +56,12 @@ def test_write_atomic_replaces_the_file_and_sets_its_mode(tmp_path):
 def test_runtime_summary_states_the_budget_verdict():
     assert "within its budget of 100000 s" in runtime_summary(100_000)
     assert "over its budget of 0 s" in runtime_summary(0)
+
+
+def test_runtime_summary_judges_a_busy_machine_by_cpu_time_and_says_so():
+    quiet = runtime_summary(300, wall_s=250, cpu_s=240, threads=1)
+    assert "within its budget of 300 s" in quiet and "busy" not in quiet
+    busy = runtime_summary(300, wall_s=900, cpu_s=400, threads=2)        # 200 s per thread: the cores were shared
+    assert "machine was busy" in busy and "4.5x" in busy and "200 s per thread" in busy and "within the budget" in busy
+    slow = runtime_summary(300, wall_s=900, cpu_s=700, threads=2)        # 350 s per thread: slow on any machine
+    assert "over its budget of 300 s" in slow and "by CPU time too" in slow and "busy" not in slow
