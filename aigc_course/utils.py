@@ -94,13 +94,14 @@ def runtime_summary(budget_s: float | None = None, *, wall_s: float | None = Non
     """Return "This notebook ran in X s wall, Y s CPU" (since the package's import), against `budget_s` when given.
 
     Each chapter's last cell prints it, so the time a learner reads is the one this very run measured.
-    CPU seconds count every thread of this process: on a busy machine they are the steadier figure. The
-    budget is for a quiet 2-core machine; when the wall time is over it but the CPU time per torch thread is
-    within it, the machine was busy (another process had the cores), and the summary says so and which
-    measure it judged by. (`wall_s`, `cpu_s`, `threads`: the measured values, given only by tests.)
+    CPU seconds count every thread of this process and its finished subprocesses: on a busy machine they are
+    the steadier figure. The budget is for a quiet 2-core machine; when the wall time is over it but the CPU
+    time per torch thread is within it, the machine was busy (another process had the cores), and the summary
+    says so and which measure it judged by. (`wall_s`, `cpu_s`, `threads`: the measured values, given only by tests.)
     """
     wall = time.perf_counter() - _STARTED_WALL if wall_s is None else wall_s
-    cpu = time.process_time() if cpu_s is None else cpu_s
+    children = os.times().children_user + os.times().children_system     # finished subprocesses (torchrun's workers)
+    cpu = time.process_time() + children if cpu_s is None else cpu_s
     threads = threads or torch.get_num_threads()
     text = f"This notebook ran in {wall:.0f} s wall clock ({cpu:.0f} s of CPU time, {threads} torch threads)"
     if budget_s is not None:
