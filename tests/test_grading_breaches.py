@@ -9,6 +9,7 @@ import csv
 import ctypes
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -287,3 +288,17 @@ def test_without_a_cgroup_a_root_grader_still_limits_processes_per_submission(ma
         pytest.skip("not root with the full jail: no fallback process limit (documented)")
     assert "cgroup" not in recs[0]["whole_limits"]
     assert printed(recs[0], "FORKED") < WHOLE_LIMITS.processes
+
+
+def test_a_submission_starts_from_a_minimal_environment(math_bundle, tmp_path, monkeypatch):
+    secret = secrets.token_hex(16)
+    monkeypatch.setenv("INSTRUCTOR_API_TOKEN", secret)  # what an instructor's shell might hold
+    snoop = add_cell(MATH, tmp_path / "snoop.ipynb", "import os\nprint('ENV', sorted(os.environ.items()))")
+    rec = grade_single([snoop], math_bundle, LIMITS)[0]
+    assert rec["total"] == 10
+    line = next(line for line in rec["output_tail"].splitlines() if line.startswith("ENV "))
+    assert secret not in line and "INSTRUCTOR_API_TOKEN" not in line
+    names = set(re.findall(r"\('(\w+)', ", line))
+    assert names <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "USER", "LOGNAME", "MPLBACKEND", "AIGC_GRADING",
+                     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONDONTWRITEBYTECODE", "MPLCONFIGDIR", "AIGC_CACHE",
+                     "PYTHONPATH"}, names
