@@ -41,5 +41,6 @@ CHAPTERS: list[Chapter] = [
             "diffusion in a VAE's latent space", "ex5_diffusion.instructor.ipynb"),
     Chapter("12_transformers.ipynb", "beyond the article (1.2, 2.3, 6.1)", "Transformers and pre-training",
             "attention from scratch, a tiny GPT against chapter 07's GRU at equal CPU time and the best n-gram, "
-            "positions ablated, a key-value cache, byte-pair encoding compared per character, LoRA against full fine-tuning"),
+            "positions ablated, a key-value cache, byte-pair encoding compared per character, LoRA against full fine-tuning",
+            "ex6_transformers.instructor.ipynb"),
 ]

@@ -73,9 +73,9 @@ def with_cell(src_nb: Path, dest: Path, code: str, transform=None) -> Path:
 # --------------------------------------------------------------------------- authoring
 
 
-def test_there_are_five_assignments_one_per_practice_area():
+def test_there_are_six_assignments_one_per_practice_area():
     assert [p.name.split(".")[0] for p in EXERCISES] == ["ex1_math", "ex2_gan", "ex3_vae", "ex4_applications",
-                                                       "ex5_diffusion"]
+                                                       "ex5_diffusion", "ex6_transformers"]
 
 
 def test_stub_keeps_indentation_and_raises_not_implemented():

@@ -165,3 +165,47 @@ def test_static_reading_finds_reexports_bindings_and_module_names_in_strings():
     assert set(provenance.borrowed(["from math import exp as gaussian_kl"], graded, forbidden)) == {"gaussian_kl"}
     assert provenance.borrowed(["def broken(:"], graded, forbidden) == {}   # a cell that cannot run earns nothing
     assert provenance.names_used_by_tests("student.elbo(x); student.get('G'); student.has(\"H\")") == {"elbo", "G", "H"}
+
+
+# ex6: chapter 12's own attention and LoRA layer re-exported (10/10 without the rule: the heads are written honestly),
+# and PyTorch's fused attention called in place of the formula.
+TRANSFORMERS = ROOT / "exercises" / "ex6_transformers.instructor.ipynb"
+TRANSFORMERS_REEXPORT = """
+from aigc_course.gpt import attention
+from aigc_course.lora import LoRALinear
+
+
+def split_heads(x, n_head):
+    b, length, c = x.shape
+    return x.reshape(b, length, n_head, c // n_head).transpose(1, 2)
+
+
+def merge_heads(y):
+    b, h, length, d = y.shape
+    return y.transpose(1, 2).reshape(b, length, h * d)
+"""
+TRANSFORMERS_FUSED = """
+import torch.nn.functional as F
+
+
+def attention(q, k, v, causal=False):
+    return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+"""
+
+
+@pytest.mark.slow
+def test_ex6_reexports_of_chapter_12_and_pytorchs_fused_attention_score_nothing(tmp_path):
+    student, bundle = build_assignment(TRANSFORMERS, tmp_path / "assigned")
+    import json
+
+    meta = json.loads((bundle / "assignment.json").read_text())
+    assert meta["graded"] == ["LoRALinear", "attention", "merge_heads", "split_heads"]
+    assert meta["reference_modules"] == ["aigc_course.gpt", "aigc_course.lora", "scaled_dot_product_attention"]
+    reexport = add_cell(student, tmp_path / "reexport.ipynb", TRANSFORMERS_REEXPORT)
+    fused = add_cell(student, tmp_path / "fused.ipynb", TRANSFORMERS_FUSED)
+    honest, r, f = grade_single([TRANSFORMERS, reexport, fused], bundle, LIMITS)
+    assert honest["total"] == honest["max_total"] == 10
+    for rec in (r, f):
+        assert rec["total"] == 0, [(t["name"], t["message"]) for t in rec["tests"] if t["score"]]
+    assert "aigc_course.gpt" in " ".join(t["message"] for t in r["tests"])
+    assert "scaled_dot_product_attention" in " ".join(t["message"] for t in f["tests"])
