@@ -42,6 +42,23 @@ MUTANTS = {
             ("mean instead of sum", [("(p_data * d.log()).sum() +", "(p_data * d.log()).mean() +")]),
             ("sign of the second term", [("+ (p_g * (1 - d).log()).sum())", "- (p_g * (1 - d).log()).sum())")]),
         ],
+        "q5": [
+            ("the encoder's variance left out of E_q[log p(x|z)]", [("-((x - w * m - b) ** 2 + w**2 * v) / (2 * s**2)",
+                                                                   "-((x - w * m - b) ** 2) / (2 * s**2)")]),
+            ("s used for s squared", [("/ (2 * s**2)", "/ (2 * s)")]),
+            ("the 1/2 log(2 pi) left out", [("- math.log(s) - 0.5 * LOG_2PI", "- math.log(s)")]),
+            ("the article's sign corrected", [("return expected_log_likelihood(x, m, v, w, b, s) + 0.5 * v",
+                                               "return -expected_log_likelihood(x, m, v, w, b, s) + 0.5 * v")]),
+            ("E||z - m||^2 taken as the std", [("+ 0.5 * v + 0.5 * v.log()", "+ 0.5 * v.sqrt() + 0.5 * v.log()")]),
+            ("KL subtracted in -ELBO", [("return -expected_log_likelihood(x, m, v, w, b, s) + kl",
+                                         "return -expected_log_likelihood(x, m, v, w, b, s) - kl")]),
+            ("KL left out of -ELBO", [("return -expected_log_likelihood(x, m, v, w, b, s) + kl",
+                                       "return -expected_log_likelihood(x, m, v, w, b, s)")]),
+            ("witness shrinks v only (it underflows to 0)", [("        m = 2 * m + 1", "        v = v / 10")]),
+            ("witness at the true posterior", [("    m, v = 0.0, 1.0\n    for _ in range(200):",
+                                                "    v = 1 / (1 + w**2 / s**2)\n    m = v * w * (x - b) / s**2\n"
+                                                "    for _ in range(0):")]),
+        ],
     },
     "ex2_gan": {
         "q1": [
