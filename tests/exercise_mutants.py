@@ -134,6 +134,19 @@ MUTANTS = {
             ("max instead of logsumexp", [("return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])",
                                            "return log_w.max(dim=0).values - math.log(log_w.shape[0])")]),
         ],
+        "q4": [
+            ("never trains", [("    for _ in range(steps):", "    for _ in range(0):")]),
+            ("stops after 50 steps", [("    for _ in range(steps):", "    for _ in range(min(steps, 50)):")]),
+            ("KL left out", [("loss = (rec + kl).mean()", "loss = rec.mean()")]),
+            ("ELBO maximised the wrong way", [("loss = (rec + kl).mean()", "loss = -(rec + kl).mean()")]),
+            ("mean over pixels, not the sum", [('reduction="none").sum(dim=1)', 'reduction="none").mean(dim=1)')]),
+            ("no noise: z = mu", [("z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g)", "z = mu")]),
+            ("sigmoid before the logits loss", [("F.binary_cross_entropy_with_logits(model.decode(z), batch",
+                                                 "F.binary_cross_entropy_with_logits(model.decode(z).sigmoid(), batch")]),
+            ("one batch, drawn once", [("    for _ in range(steps):\n        batch = x[torch.randint(len(x), (64,), generator=g)]\n",
+                                        "    batch = x[torch.randint(len(x), (64,), generator=g)]\n    for _ in range(steps):\n")]),
+            ("gradients never zeroed", [("        opt.zero_grad()\n        loss.backward()", "        loss.backward()")]),
+        ],
     },
     "ex4_applications": {
         "q1": [
