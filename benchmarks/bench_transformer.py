@@ -41,28 +41,34 @@ def gru_model(vocab_size: int) -> tuple[text.CharModel, dict]:
                                                                                                 length=64, lr=1e-2)
 
 
-def seconds_per_step(model: torch.nn.Module, ids: torch.Tensor, batch_size: int, length: int, steps: int = 8) -> float:
-    """CPU seconds of one training step of a copy of `model` (after two warm-up steps)."""
+def seconds_per_step(model: torch.nn.Module, ids: torch.Tensor, batch_size: int, length: int, steps: int = 32,
+                     rounds: int = 3) -> float:
+    """CPU seconds of one training step of a copy of `model`: the median of `rounds` timings of `steps` steps each
+    (after two warm-up steps), each step as `gpt.train_gpt` takes it (clipping included). Eight steps timed once
+    were at the mercy of a busy moment (the GRU's step count once swung from 2184 to 1424 between seeds)."""
     import copy
 
     m, g = copy.deepcopy(model), torch.Generator().manual_seed(99)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
-    for i in range(steps + 2):
-        if i == 2:
+    timings = []
+    for i in range(2 + steps * rounds):
+        if i >= 2 and (i - 2) % steps == 0:
             t0 = time.process_time()
         batch = text.random_windows(ids, batch_size, length, g)
         loss = F.cross_entropy(m(batch[:, :-1]).flatten(0, 1), batch[:, 1:].flatten())
         opt.zero_grad()
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
-    return (time.process_time() - t0) / steps
+        if i >= 2 and (i - 1) % steps == 0:
+            timings.append((time.process_time() - t0) / steps)
+    return statistics.median(timings)
 
 
 def equal_time(build, vocab_size, ids, held_ids, seconds, seed, fixed_steps=None) -> dict:
     seed_everything(seed)
     model, hp = build(vocab_size)
-    per_step = seconds_per_step(model, ids, hp["batch_size"], hp["length"])
-    steps = fixed_steps or max(10, int(seconds / per_step))
+    steps = fixed_steps or max(10, int(seconds / seconds_per_step(model, ids, hp["batch_size"], hp["length"])))
     cfg = gpt.TrainConfig(steps=steps, batch_size=hp["batch_size"], length=hp["length"], lr=hp["lr"],
                           warmup=max(2, steps // 15), seed=seed)
     h = gpt.train_gpt(model, ids, cfg, held_ids, eval_every=max(1, steps // 6), progress=False,
