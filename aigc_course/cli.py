@@ -70,12 +70,12 @@ TRAINERS: dict[str, Callable[..., Path]] = {
 }
 
 
-def load_model(path: str, needs: str, what: str):
-    """Return the model of the checkpoint at `path`; raise ValueError if it has no method `needs` (`what` it is for)."""
+def load_model(path: str, needs: str | tuple[str, ...], what: str):
+    """Return the model of the checkpoint at `path`; raise ValueError if it has none of the methods `needs` (`what` it is for)."""
     from aigc_course.checkpoint import load_checkpoint
 
     model = load_checkpoint(path)
-    if not hasattr(model, needs):
+    if not any(hasattr(model, name) for name in ((needs,) if isinstance(needs, str) else needs)):
         raise ValueError(f"{path} holds a {type(model).__name__}, which {what}")
     return model
 
@@ -98,7 +98,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from aigc_course import text
     from aigc_course.utils import seed_everything
 
-    model = load_model(args.checkpoint, "sample", "cannot sample")
+    model = load_model(args.checkpoint, ("sample", "next_logits"), "cannot sample")   # images, or text
     seed_everything(args.seed)
     if isinstance(model, gpt.GPT):   # a character model: continue the prompt with the course's sampler
         vocab = text.Vocabulary(text.topics_split("train"))
