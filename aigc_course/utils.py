@@ -100,8 +100,10 @@ def runtime_summary(budget_s: float | None = None, *, wall_s: float | None = Non
     says so and which measure it judged by. (`wall_s`, `cpu_s`, `threads`: the measured values, given only by tests.)
     """
     wall = time.perf_counter() - _STARTED_WALL if wall_s is None else wall_s
-    children = os.times().children_user + os.times().children_system     # finished subprocesses (torchrun's workers)
-    cpu = time.process_time() + children if cpu_s is None else cpu_s
+    if cpu_s is None:
+        finished = os.times()                     # its finished subprocesses count too (chapter 10's torchrun workers)
+        cpu_s = time.process_time() + finished.children_user + finished.children_system
+    cpu = cpu_s
     threads = threads or torch.get_num_threads()
     text = f"This notebook ran in {wall:.0f} s wall clock ({cpu:.0f} s of CPU time, {threads} torch threads)"
     if budget_s is not None:
