@@ -17,6 +17,7 @@ import torch
 
 # When the package was first imported: a notebook's first cell imports it, so this is the notebook's start.
 _STARTED_WALL = time.perf_counter()
+_STARTED_CPU = time.process_time() + os.times().children_user + os.times().children_system
 
 
 def device() -> torch.device:
@@ -91,7 +92,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int = 0o644) 
 
 def runtime_summary(budget_s: float | None = None, *, wall_s: float | None = None, cpu_s: float | None = None,
                     threads: int | None = None) -> str:
-    """Return "This notebook ran in X s wall, Y s CPU" (since the package's import), against `budget_s` when given.
+    """Return "This notebook ran in X s wall, Y s CPU", both counted from the package's import, against `budget_s` when given.
 
     Each chapter's last cell prints it, so the time a learner reads is the one this very run measured.
     CPU seconds count every thread of this process and its finished subprocesses: on a busy machine they are
@@ -102,10 +103,10 @@ def runtime_summary(budget_s: float | None = None, *, wall_s: float | None = Non
     wall = time.perf_counter() - _STARTED_WALL if wall_s is None else wall_s
     if cpu_s is None:
         finished = os.times()                     # its finished subprocesses count too (chapter 10's torchrun workers)
-        cpu_s = time.process_time() + finished.children_user + finished.children_system
+        cpu_s = time.process_time() + finished.children_user + finished.children_system - _STARTED_CPU
     cpu = cpu_s
     threads = threads or torch.get_num_threads()
-    text = f"This notebook ran in {wall:.0f} s wall clock ({cpu:.0f} s of CPU time, {threads} torch threads)"
+    text = f"This notebook ran in {wall:.0f} s wall clock ({cpu:.0f} s of CPU time, {threads} torch thread{'s' if threads != 1 else ''})"
     if budget_s is not None:
         if wall <= budget_s:
             text += f": within its budget of {budget_s:.0f} s, set for a quiet 2-core machine"
