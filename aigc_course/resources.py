@@ -1,7 +1,9 @@
 """Tools and resources (article section 8) with checked citations, and the article's citation errors.
 
 Each entry gives authors, year, title and venue as published; each was checked against the paper's
-arXiv or proceedings listing. `ARTICLE_ERRATA` lists what the article's section 8 got wrong and the
+arXiv or proceedings listing. `year` is the year of first public release (the arXiv preprint, where one came
+before the venue); `venue` names the venue with its own year, so "Rombach et al., 2022" in the text and
+2021 here are the same paper. `ARTICLE_ERRATA` lists what the article's section 8 got wrong and the
 correction. (The article's “Generative Adversarial Networks” for Goodfellow et al., 2014 is not an error:
 it is the arXiv title of 1406.2661; the NeurIPS proceedings call the same paper “Generative Adversarial Nets”.)
 """
@@ -25,6 +27,25 @@ class Reference:
 REFERENCES: tuple[Reference, ...] = (
     Reference("goodfellow2016book", "Ian Goodfellow, Yoshua Bengio, Aaron Courville", 2016, "Deep Learning",
               "MIT Press (book)", "https://www.deeplearningbook.org", "foundations"),
+    Reference("ackley1985boltzmann", "David H. Ackley, Geoffrey E. Hinton, Terrence J. Sejnowski", 1985,
+              "A Learning Algorithm for Boltzmann Machines", "Cognitive Science 9(1)", "doi:10.1207/s15516709cog0901_7",
+              "timeline (chapter 01)"),
+    Reference("hinton2006dbn", "Geoffrey E. Hinton, Simon Osindero, Yee-Whye Teh", 2006,
+              "A Fast Learning Algorithm for Deep Belief Nets", "Neural Computation 18(7)",
+              "doi:10.1162/neco.2006.18.7.1527", "timeline (chapter 01)"),
+    Reference("vandenoord2016wavenet", "Aäron van den Oord, Sander Dieleman, Heiga Zen, Karen Simonyan, Oriol Vinyals, "
+              "Alex Graves, Nal Kalchbrenner, Andrew Senior, Koray Kavukcuoglu", 2016,
+              "WaveNet: A Generative Model for Raw Audio", "arXiv preprint", "arXiv:1609.03499",
+              "audio generation (chapter 01)"),
+    Reference("radford2021clip", "Alec Radford, Jong Wook Kim, Chris Hallacy, Aditya Ramesh, Gabriel Goh, "
+              "Sandhini Agarwal, et al.", 2021,
+              "Learning Transferable Visual Models From Natural Language Supervision", "ICML 2021", "arXiv:2103.00020",
+              "timeline (chapter 01)"),
+    Reference("ramesh2021dalle", "Aditya Ramesh, Mikhail Pavlov, Gabriel Goh, Scott Gray, Chelsea Voss, Alec Radford, "
+              "Mark Chen, Ilya Sutskever", 2021, "Zero-Shot Text-to-Image Generation", "ICML 2021", "arXiv:2102.12092",
+              "text-to-image generation (chapter 01)"),
+    Reference("openai2022chatgpt", "OpenAI", 2022, "Introducing ChatGPT", "product announcement, 30 November 2022",
+              "https://openai.com/blog/chatgpt", "dialogue systems (chapter 01)"),
     Reference("goodfellow2014gan", "Ian Goodfellow, Jean Pouget-Abadie, Mehdi Mirza, Bing Xu, David Warde-Farley, "
               "Sherjil Ozair, Aaron Courville, Yoshua Bengio", 2014, "Generative Adversarial Nets",
               "NeurIPS (NIPS) 2014", "arXiv:1406.2661", "GAN (chapters 03-05)"),
@@ -65,8 +86,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("dwork2006dp", "Cynthia Dwork, Frank McSherry, Kobbi Nissim, Adam Smith", 2006,
               "Calibrating Noise to Sensitivity in Private Data Analysis", "TCC 2006",
               "doi:10.1007/11681878_14", "differential privacy (chapter 08)"),
-    Reference("shokri2017mia", "Reza Shokri, Marco Stronati, Congzheng Song, Vitaly Shmatikov", 2017,
-              "Membership Inference Attacks Against Machine Learning Models", "IEEE S&P 2017",
+    Reference("shokri2017mia", "Reza Shokri, Marco Stronati, Congzheng Song, Vitaly Shmatikov", 2016,
+              "Membership Inference Attacks Against Machine Learning Models", "IEEE S&P 2017 (arXiv 2016)",
               "arXiv:1610.05820", "privacy attacks (chapter 08)"),
     Reference("carlini2023extracting", "Nicholas Carlini, Jamie Hayes, Milad Nasr, Matthew Jagielski, Vikash Sehwag, "
               "Florian Tramèr, Borja Balle, Daphne Ippolito, Eric Wallace", 2023,
@@ -117,20 +138,20 @@ REFERENCES: tuple[Reference, ...] = (
               "https://openai.com/research/better-language-models", "GPT-2 (chapter 12)"),
     Reference("brown2020gpt3", "Tom B. Brown, Benjamin Mann, Nick Ryder, Melanie Subbiah, Jared Kaplan, et al.", 2020,
               "Language Models are Few-Shot Learners", "NeurIPS 2020", "arXiv:2005.14165", "GPT-3 (chapter 12)"),
-    Reference("devlin2019bert", "Jacob Devlin, Ming-Wei Chang, Kenton Lee, Kristina Toutanova", 2019,
+    Reference("devlin2019bert", "Jacob Devlin, Ming-Wei Chang, Kenton Lee, Kristina Toutanova", 2018,
               "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding", "NAACL 2019 (arXiv 2018)",
               "arXiv:1810.04805", "masked pre-training (chapter 12)"),
-    Reference("sennrich2016bpe", "Rico Sennrich, Barry Haddow, Alexandra Birch", 2016,
+    Reference("sennrich2016bpe", "Rico Sennrich, Barry Haddow, Alexandra Birch", 2015,
               "Neural Machine Translation of Rare Words with Subword Units", "ACL 2016 (arXiv 2015)",
               "arXiv:1508.07909", "byte-pair encoding (chapter 12)"),
     Reference("hu2022lora", "Edward J. Hu, Yelong Shen, Phillip Wallis, Zeyuan Allen-Zhu, Yuanzhi Li, Shean Wang, "
-              "Lu Wang, Weizhu Chen", 2022, "LoRA: Low-Rank Adaptation of Large Language Models", "ICLR 2022 (arXiv 2021)",
+              "Lu Wang, Weizhu Chen", 2021, "LoRA: Low-Rank Adaptation of Large Language Models", "ICLR 2022 (arXiv 2021)",
               "arXiv:2106.09685", "low-rank adapters (chapter 12)"),
     Reference("ho2020ddpm", "Jonathan Ho, Ajay Jain, Pieter Abbeel", 2020, "Denoising Diffusion Probabilistic Models",
               "NeurIPS 2020", "arXiv:2006.11239", "DDPM (chapter 11)"),
     Reference("song2021ddim", "Jiaming Song, Chenlin Meng, Stefano Ermon", 2020, "Denoising Diffusion Implicit Models",
               "ICLR 2021 (arXiv 2020)", "arXiv:2010.02502", "the deterministic DDIM sampler (chapter 11)"),
-    Reference("ho2022cfg", "Jonathan Ho, Tim Salimans", 2022, "Classifier-Free Diffusion Guidance",
+    Reference("ho2022cfg", "Jonathan Ho, Tim Salimans", 2021, "Classifier-Free Diffusion Guidance",
               "NeurIPS 2021 Workshop on Deep Generative Models (arXiv 2022)", "arXiv:2207.12598",
               "classifier-free guidance (chapter 11)"),
     Reference("rombach2022ldm", "Robin Rombach, Andreas Blattmann, Dominik Lorenz, Patrick Esser, Björn Ommer", 2021,

@@ -12,7 +12,7 @@ def test_every_reference_is_complete_and_keys_are_unique():
     keys = [r.key for r in REFERENCES]
     assert len(keys) == len(set(keys))
     for r in REFERENCES:
-        assert r.authors and r.title and r.venue and r.link and 1990 < r.year < 2030
+        assert r.authors and r.title and r.venue and r.link and 1950 < r.year < 2030
 
 
 def test_improved_techniques_is_salimans_2016_not_dutta_2019():
@@ -69,3 +69,12 @@ def test_no_erratum_is_listed_twice():
     markdown = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]
                          if c["cell_type"] == "markdown")
     assert "**The article says**" not in markdown, "09's errata are rendered from resources.ARTICLE_ERRATA only"
+
+
+def test_every_timeline_milestone_is_in_the_resource_table_with_a_consistent_year():
+    from aigc_course.timeline import milestones
+
+    for m in milestones():
+        refs = [r for r in REFERENCES if r.title.lower() in m.citation.lower()]
+        assert refs, f"chapter 01's milestone {m.model!r} cites a work missing from the resource table"
+        assert all(m.year == r.year or str(m.year) in r.venue for r in refs), (m.model, m.year, refs)
