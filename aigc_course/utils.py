@@ -15,9 +15,16 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process (every thread) and of its finished subprocesses (chapter 10's torchrun workers)."""
+    finished = os.times()
+    return time.process_time() + finished.children_user + finished.children_system
+
+
 # When the package was first imported: a notebook's first cell imports it, so this is the notebook's start.
 _STARTED_WALL = time.perf_counter()
-_STARTED_CPU = time.process_time() + os.times().children_user + os.times().children_system
+_STARTED_CPU = _cpu_seconds()
 
 
 def device() -> torch.device:
@@ -101,10 +108,7 @@ def runtime_summary(budget_s: float | None = None, *, wall_s: float | None = Non
     says so and which measure it judged by. (`wall_s`, `cpu_s`, `threads`: the measured values, given only by tests.)
     """
     wall = time.perf_counter() - _STARTED_WALL if wall_s is None else wall_s
-    if cpu_s is None:
-        finished = os.times()                     # its finished subprocesses count too (chapter 10's torchrun workers)
-        cpu_s = time.process_time() + finished.children_user + finished.children_system - _STARTED_CPU
-    cpu = cpu_s
+    cpu = _cpu_seconds() - _STARTED_CPU if cpu_s is None else cpu_s
     threads = threads or torch.get_num_threads()
     text = f"This notebook ran in {wall:.0f} s wall clock ({cpu:.0f} s of CPU time, {threads} torch thread{'s' if threads != 1 else ''})"
     if budget_s is not None:
