@@ -7,6 +7,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# make test runs on JOBS processes (pytest-xdist), one notebook or test file per process at a time, each
+# on one thread (OMP_NUM_THREADS=1: two 2-thread processes on 2 cores slowed some tests tenfold).
+JOBS   ?= 2
 # JupyterLab refuses to run as root unless told; containers often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -33,7 +36,7 @@ lab: setup
 	$(VENV)/bin/jupyter lab --no-browser --port=$(PORT) $(LAB_ARGS) notebooks/00_welcome.ipynb
 
 test: setup browser-deps lint
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(JOBS) --dist loadfile
 
 # The browser tests use Debian's Chromium (Playwright's own browser download needs the internet) and a
 # CJK font for the course's Chinese terms. Installed when missing and apt-get can; otherwise they skip.
