@@ -27,6 +27,20 @@ def test_attention_matches_scaled_dot_product_attention_outputs_and_gradients():
             torch.testing.assert_close(a, b)
 
 
+def test_the_fused_path_equals_the_hand_written_one_with_and_without_a_cache():
+    torch.manual_seed(0)
+    for lq in (7, 3, 1):                            # the whole window; the last 3 or 1 positions, as with a cache
+        q = torch.randn(2, 3, lq, 8, dtype=torch.float64)
+        k, v = (torch.randn(2, 3, 7, 8, dtype=torch.float64) for _ in range(2))
+        for causal in (True, False):
+            torch.testing.assert_close(gpt.fused_attention(q, k, v, causal), gpt.attention(q, k, v, causal))
+    hand, fused = tiny(fused=False), tiny()
+    ids = torch.randint(0, 11, (2, 12), generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(fused(ids), hand(ids), atol=1e-5, rtol=1e-5)
+    assert torch.equal(fused.continue_ids(torch.tensor([1, 2]), 20, seed=0),
+                       hand.continue_ids(torch.tensor([1, 2]), 20, seed=0))
+
+
 def test_changing_a_later_token_never_changes_an_earlier_output():
     model = tiny()
     ids = torch.randint(0, 11, (1, 12), generator=torch.Generator().manual_seed(1))
