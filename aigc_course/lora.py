@@ -41,6 +41,15 @@ def add_lora(model: nn.Module, r: int = 4, alpha: float = 8.0, names: tuple[str,
     return model
 
 
+def unfreeze(model: nn.Module, names: tuple[str, ...] = ("norm", "head.bias")) -> nn.Module:
+    """Let every parameter whose name contains one of `names` train again (default: the LayerNorms and the output
+    bias, a few hundred numbers that rescale features and shift character frequencies); return the model."""
+    for name, p in model.named_parameters():
+        if any(part in name for part in names):
+            p.requires_grad_(True)
+    return model
+
+
 def count_parameters(model: nn.Module) -> tuple[int, int]:
     """Return (trainable, total) parameter counts of `model`."""
     params = list(model.parameters())

@@ -57,7 +57,8 @@ def test_gan_benchmark_reports_every_recipe_and_the_ratios():
 @pytest.mark.slow
 def test_transformer_benchmark_reports_every_model_and_target():
     out = run_benchmark("benchmarks/bench_transformer.py", "--smoke")
-    for name in ("n-gram", "GPT", "text GRU", "KV cache", "fine-tune full", "fine-tune LoRA", "fine-tune scratch"):
+    for name in ("n-gram", "attention", "GPT", "text GRU", "GRU ch07 lr", "KV cache", "fine-tune full", "fine-tune LoRA ", "fine-tune norms",
+                 "fine-tune LoRA+norms", "fine-tune scratch"):
         lines = [ln for ln in out.splitlines() if ln.startswith(name)]
         assert len(lines) == 1, (name, out)
         assert all(math.isfinite(v) for v in numbers(lines[0])), lines[0]

@@ -40,3 +40,13 @@ def test_lora_update_is_scaled_by_alpha_over_r_and_has_rank_r():
     delta = layer(x) - layer.base(x)
     torch.testing.assert_close(delta, 3.0 * x @ (layer.B @ layer.A).T)
     assert torch.linalg.matrix_rank(layer.B @ layer.A) == 2
+
+
+def test_unfreeze_lets_exactly_the_layernorms_and_the_output_bias_train_again():
+    _, adapted = models()
+    adapters = {n for n, p in adapted.named_parameters() if p.requires_grad}
+    lora.unfreeze(adapted)
+    trainable = {n for n, p in adapted.named_parameters() if p.requires_grad}
+    norms = {n for n, _ in adapted.named_parameters() if n.startswith("norm.") or ".norm" in n}
+    assert len(norms) == 2 * (2 * 2 + 1)           # weight and bias of two norms per block, two blocks, and the last
+    assert trainable == adapters | norms | {"head.bias"}
