@@ -337,7 +337,7 @@ def recipe_for(kind: str) -> Recipe:
     if kind == "gan":
         return RECIPES["article"]
     if kind == "cgan":
-        # Calibrated: 2,000 steps take 70-75 s CPU/2 and give, over seeds 0-2 (10,000 samples), Frechet 29-32,
+        # Calibrated: 2,000 steps took 70-75 s wall on 2 threads and give, over seeds 0-2 (10,000 samples), Frechet 29-32,
         # judge confidence 0.95-0.96 and every class at >= 9%.
         return replace(RECIPES["course"], steps=2000)
     # "scgan" (the course's GAN), "dcgan": 1,500 steps. scgan with its k-means took 78.8 s wall on 2 threads
