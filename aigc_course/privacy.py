@@ -104,8 +104,8 @@ class MemorisationReport:
 
     def __str__(self) -> str:
         return (f"median distance to the nearest training digit: samples {self.to_train.median():.2f}, held-out "
-                f"digits {self.held_out_to_train.median():.2f} | samples closer to a training digit than to a "
-                f"held-out one: {self.closer_to_train:.1%} | near copies: {self.near_copies:.1%}")
+                f"digits {self.held_out_to_train.median():.2f} | samples nearer a same-size training subset than the "
+                f"held-out digits: {self.closer_to_train:.1%} | near copies: {self.near_copies:.1%}")
 
 
 def memorisation_check(samples: torch.Tensor, train: torch.Tensor, held_out: torch.Tensor,
