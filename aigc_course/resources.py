@@ -195,6 +195,11 @@ def get(key: str) -> Reference:
     raise KeyError(key)
 
 
+def cited_in(citation: str) -> list[Reference]:
+    """Return the references whose title appears in `citation` (a timeline milestone's citation, say)."""
+    return [r for r in REFERENCES if r.title.lower() in citation.lower()]
+
+
 def cite(key: str) -> str:
     """Return a one-line citation: 'Authors (year). Title. Venue. link'."""
     r = get(key)
