@@ -2,15 +2,21 @@
 
 `LoRALinear` wraps an `nn.Linear`: y = W x + b + (alpha / r) B A x, with W and b frozen, A (r, in) random and
 B (out, r) zero, so at initialisation the wrapped layer computes exactly what it did before.
-`add_lora` swaps it into every linear layer of a model whose name matches, and freezes everything else.
+`add_lora` swaps it into every linear layer of a model whose name matches, and freezes everything else;
+`unfreeze` lets chosen parameters train again; `fine_tune_at_best_rate` compares ways of fine-tuning fairly.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
+
+from . import gpt
+from .utils import seed_everything
 
 
 class LoRALinear(nn.Module):
@@ -48,6 +54,20 @@ def unfreeze(model: nn.Module, names: tuple[str, ...] = ("norm", "head.bias")) -
         if any(part in name for part in names):
             p.requires_grad_(True)
     return model
+
+
+def fine_tune_at_best_rate(make: Callable[[], nn.Module], ids: torch.Tensor, val_ids: torch.Tensor,
+                           config: gpt.TrainConfig, rates: tuple[float, ...]) -> tuple[nn.Module, float, dict[float, float]]:
+    """Fine-tune a fresh `make()` on `ids` at each rate (the rest of `config` alike, seeded alike) and return the model
+    with the lowest validation bits per token on `val_ids`, its rate, and the validation bits at every rate."""
+    tried = {}
+    for rate in rates:
+        seed_everything(config.seed)
+        model = make()
+        gpt.train_gpt(model, ids, replace(config, lr=rate), progress=False, eval_every=config.steps)
+        tried[rate] = (gpt.bits_per_token(model, val_ids, length=config.length), model)
+    best = min(tried, key=lambda rate: tried[rate][0])
+    return tried[best][1], best, {rate: bits for rate, (bits, _) in tried.items()}
 
 
 def count_parameters(model: nn.Module) -> tuple[int, int]:

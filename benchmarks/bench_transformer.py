@@ -166,24 +166,23 @@ def fine_tune(model: gpt.GPT, vocab: text.Vocabulary, steps: int, rates) -> None
     code_fit, code_val = text.split_text(code_train, 0.1)
     fit_ids, val_ids, held_ids = (vocab.encode(t) for t in (code_fit, code_val, code_held))
     base_bpc = gpt.bits_per_token(model, held_ids, length=EVAL_LENGTH)
-    ways = {"full": (None, False), "LoRA": (("qkv", "proj"), False), "norms": ((), True),
-            "LoRA+norms": (("qkv", "proj"), True), "scratch": (None, False)}
-    results = {}
-    for name, (names, norms) in ways.items():
-        tried = []
-        for lr in rates:
-            seed_everything(0)
+
+    def way(names: tuple[str, ...] | None, norms: bool, pretrained: bool = True):
+        def make() -> gpt.GPT:
             m = gpt.GPT(model.config)
-            if name != "scratch":
+            if pretrained:
                 m.load_state_dict(model.state_dict())
             if names is not None:
                 lora.add_lora(m, r=2, alpha=4.0, names=names)
-            if norms:
-                lora.unfreeze(m)
-            ft = gpt.TrainConfig(steps=steps, batch_size=32, length=64, lr=lr, warmup=min(20, steps // 2))
-            gpt.train_gpt(m, fit_ids, ft, progress=False, eval_every=steps)
-            tried.append((gpt.bits_per_token(m, val_ids, length=EVAL_LENGTH), lr, m))
-        _, lr, m = min(tried, key=lambda t: t[0])
+            return lora.unfreeze(m) if norms else m
+        return make
+
+    ways = {"full": way(None, False), "LoRA": way(("qkv", "proj"), False), "norms": way((), True),
+            "LoRA+norms": way(("qkv", "proj"), True), "scratch": way(None, False, pretrained=False)}
+    config = gpt.TrainConfig(steps=steps, batch_size=32, length=64, warmup=min(20, steps // 2))
+    results = {}
+    for name, make in ways.items():
+        m, lr, _ = lora.fine_tune_at_best_rate(make, fit_ids, val_ids, config, rates)
         trainable, total = lora.count_parameters(m)
         results[name] = gpt.bits_per_token(m, held_ids, length=EVAL_LENGTH)
         print(f"fine-tune {name:<10} trainable {trainable / total:6.2%}  best rate {lr:g}  held-out code {results[name]:.3f} "

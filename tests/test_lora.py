@@ -50,3 +50,14 @@ def test_unfreeze_lets_exactly_the_layernorms_and_the_output_bias_train_again():
     norms = {n for n, _ in adapted.named_parameters() if n.startswith("norm.") or ".norm" in n}
     assert len(norms) == 2 * (2 * 2 + 1)           # weight and bias of two norms per block, two blocks, and the last
     assert trainable == adapters | norms | {"head.bias"}
+
+
+def test_fine_tune_at_best_rate_returns_the_model_and_rate_with_the_lowest_validation_loss():
+    base, _ = models()
+    ids = torch.randint(0, 11, (400,), generator=torch.Generator().manual_seed(4))
+    config = gpt.TrainConfig(steps=4, batch_size=4, length=12, warmup=1)
+    make = lambda: lora.add_lora(gpt.GPT(base.config), r=2, alpha=4.0)   # noqa: E731
+    model, rate, validation = lora.fine_tune_at_best_rate(make, ids[:300], ids[300:], config, (1e-4, 1e-1))
+    assert set(validation) == {1e-4, 1e-1} and validation[1e-4] != validation[1e-1]
+    assert rate == min(validation, key=validation.get)
+    assert gpt.bits_per_token(model, ids[300:], length=12) == validation[rate]
