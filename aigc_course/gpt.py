@@ -8,7 +8,9 @@ course's one sampler, `text.filter_logits` (temperature, top-k, top-p).
 
 from __future__ import annotations
 
+import copy
 import math
+import statistics
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -255,6 +257,33 @@ def train_gpt(model: nn.Module, ids: torch.Tensor, config: TrainConfig, held_out
 
 
 # --------------------------------------------------------------------------- BERT's objective
+
+
+def seconds_per_step(model: nn.Module, ids: torch.Tensor, batch_size: int, length: int, steps: int = 32,
+                     rounds: int = 3) -> float:
+    """CPU seconds of one training step of a copy of `model`, taken as `train_gpt` takes it (forward, backward,
+    clipping, AdamW): the median of `rounds` timings of `steps` steps each, after two warm-up steps. A single short
+    timing is at the mercy of a busy moment on a shared machine."""
+    model, g = copy.deepcopy(model), torch.Generator().manual_seed(99)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step() -> None:
+        batch = text.random_windows(ids, batch_size, length, g)
+        loss = F.cross_entropy(model(batch[:, :-1]).flatten(0, 1), batch[:, 1:].flatten())
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    for _ in range(2):
+        step()
+    timings = []
+    for _ in range(rounds):
+        t0 = time.process_time()
+        for _ in range(steps):
+            step()
+        timings.append((time.process_time() - t0) / steps)
+    return statistics.median(timings)
 
 
 def mask_tokens(batch: torch.Tensor, mask_id: int, vocab_size: int, generator: torch.Generator,

@@ -24,7 +24,6 @@ import time
 from dataclasses import replace
 
 import torch
-import torch.nn.functional as F
 
 from aigc_course import codegen, gpt, lora, ngram, text
 from aigc_course.utils import seed_everything
@@ -44,34 +43,10 @@ def gru_model(vocab_size: int, lr: float = 1e-2) -> tuple[text.CharModel, dict]:
                                                                                                 length=64, lr=lr)
 
 
-def seconds_per_step(model: torch.nn.Module, ids: torch.Tensor, batch_size: int, length: int, steps: int = 32,
-                     rounds: int = 3) -> float:
-    """CPU seconds of one training step of a copy of `model`: the median of `rounds` timings of `steps` steps each
-    (after two warm-up steps), each step as `gpt.train_gpt` takes it (clipping included). Eight steps timed once
-    were at the mercy of a busy moment (the GRU's step count once swung from 2184 to 1424 between seeds)."""
-    import copy
-
-    m, g = copy.deepcopy(model), torch.Generator().manual_seed(99)
-    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
-    timings = []
-    for i in range(2 + steps * rounds):
-        if i >= 2 and (i - 2) % steps == 0:
-            t0 = time.process_time()
-        batch = text.random_windows(ids, batch_size, length, g)
-        loss = F.cross_entropy(m(batch[:, :-1]).flatten(0, 1), batch[:, 1:].flatten())
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
-        if i >= 2 and (i - 1) % steps == 0:
-            timings.append((time.process_time() - t0) / steps)
-    return statistics.median(timings)
-
-
 def equal_time(build, vocab_size, ids, held_ids, seconds, seed, fixed_steps=None) -> dict:
     seed_everything(seed)
     model, hp = build(vocab_size)
-    steps = fixed_steps or max(10, int(seconds / seconds_per_step(model, ids, hp["batch_size"], hp["length"])))
+    steps = fixed_steps or max(10, int(seconds / gpt.seconds_per_step(model, ids, hp["batch_size"], hp["length"])))
     cfg = gpt.TrainConfig(steps=steps, batch_size=hp["batch_size"], length=hp["length"], lr=hp["lr"],
                           warmup=max(2, steps // 15), seed=seed)
     h = gpt.train_gpt(model, ids, cfg, held_ids, eval_every=max(1, steps // 6), progress=False,
@@ -111,8 +86,8 @@ def main() -> None:
     hand = gpt.GPT(replace(model.config, fused=False))
     fused_t, hand_t = [], []
     for _ in range(1 if args.smoke else 5):              # the two take turns, so a busy moment slows both
-        fused_t.append(seconds_per_step(model, ids, hp["batch_size"], hp["length"], steps=16, rounds=1))
-        hand_t.append(seconds_per_step(hand, ids, hp["batch_size"], hp["length"], steps=16, rounds=1))
+        fused_t.append(gpt.seconds_per_step(model, ids, hp["batch_size"], hp["length"], steps=16, rounds=1))
+        hand_t.append(gpt.seconds_per_step(hand, ids, hp["batch_size"], hp["length"], steps=16, rounds=1))
     fused_s, hand_s = statistics.median(fused_t), statistics.median(hand_t)
     print(f"attention  GPT step with the fused kernel {fused_s * 1000:.1f} ms CPU, hand-written {hand_s * 1000:.1f} ms "
           f"({hand_s / fused_s:.2f}x)")

@@ -181,3 +181,11 @@ def test_bits_per_character_divides_by_the_characters_the_tokens_spell():
     per_token = gpt.bits_per_token(model, ids, 16)
     spelled = len(tok.decode(ids[1:161]))
     assert abs(gpt.bits_per_character(model, ids, tok.decode, length=16) - per_token * 160 / spelled) < 1e-4
+
+
+def test_seconds_per_step_times_a_copy_and_leaves_the_model_untrained():
+    model = tiny()
+    before = {n: p.clone() for n, p in model.named_parameters()}
+    ids = torch.randint(0, 11, (200,), generator=torch.Generator().manual_seed(5))
+    assert gpt.seconds_per_step(model, ids, batch_size=4, length=12, steps=2, rounds=2) > 0
+    assert all(torch.equal(p, before[n]) for n, p in model.named_parameters())
