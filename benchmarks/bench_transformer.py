@@ -73,7 +73,7 @@ def main() -> None:
     if args.ft_only:
         run = equal_time(gpt_model, len(vocab), ids, held_ids, args.seconds, 0, 6 if args.smoke else None)
         print(f"GPT        held-out bpc {run['bpc']:.3f} after {run['steps']} steps, {run['cpu']:.1f} s CPU (seed 0)")
-        fine_tune(run["model"], vocab, 4 if args.smoke else args.ft_steps, (1e-2,) if args.smoke else RATES)
+        fine_tune(run["model"], vocab, args)
         return
 
     ngram_text = train[:20_000] if args.smoke else train
@@ -128,15 +128,17 @@ def main() -> None:
     print(f"KV cache   identical {bool(torch.equal(a, b))}  {length} characters {t_plain:.2f} s -> {t_cache:.2f} s CPU, "
           f"speed-up {t_plain / max(t_cache, 1e-9):.2f}x")
 
-    fine_tune(rows["GPT"][0]["model"], vocab, 4 if args.smoke else args.ft_steps, (1e-2,) if args.smoke else RATES)
+    fine_tune(rows["GPT"][0]["model"], vocab, args)
 
 
 RATES = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 
 
-def fine_tune(model: gpt.GPT, vocab: text.Vocabulary, steps: int, rates) -> None:
+def fine_tune(model: gpt.GPT, vocab: text.Vocabulary, args: argparse.Namespace) -> None:
     """Fine-tune on chapter 08's code as the chapter does: every weight, LoRA on attention at rank 2, the LayerNorms and
-    output bias alone (lora.unfreeze), both together, and from scratch; each at its best rate on validation code."""
+    output bias alone (lora.unfreeze), both together, and from scratch; each at its best rate on validation code
+    (`--ft-steps` steps; with --smoke, 4 steps at one rate)."""
+    steps, rates = (4, (1e-2,)) if args.smoke else (args.ft_steps, RATES)
     code_train, code_held = text.split_text(codegen.stdlib_code(), 0.2)
     code_fit, code_val = text.split_text(code_train, 0.1)
     fit_ids, val_ids, held_ids = (vocab.encode(t) for t in (code_fit, code_val, code_held))
