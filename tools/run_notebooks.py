@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from static_view import add_static_fallbacks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BUDGET_S = 300
@@ -48,7 +49,9 @@ def execute(path: Path, cwd: Path | None = None):
             nbformat.write(nb, failed)
             print(f"(partial run with the error saved to {failed.relative_to(ROOT)})", end=" ", flush=True)
             raise
-    return nb, time.perf_counter() - t
+    seconds = time.perf_counter() - t
+    add_static_fallbacks(nb)   # progress bars at their last state, widgets readable without a kernel
+    return nb, seconds
 
 
 def course_notebooks() -> list[Path]:
