@@ -77,3 +77,15 @@ def test_diffusion_benchmark_reports_every_model_the_ratio_and_the_steps_curve()
     assert "Frechet ratio latent / GAN at equal training time" in out
     for sampler in ("euler", "heun", "ancestral", "ddim"):
         assert f"{sampler} " in out, out
+
+
+@pytest.mark.slow
+def test_diversity_benchmark_reports_every_model_with_precision_and_recall():
+    out = run_benchmark("benchmarks/bench_diversity.py", "--smoke")
+    for name in ("real training digits", "seed 0 article GAN", "seed 0 course DCGAN", "seed 0 course GAN ",
+                 "seed 0 article VAE", "seed 0 course VAE"):
+        lines = [ln for ln in out.splitlines() if ln.startswith(name)]
+        assert len(lines) == 1, (name, out)
+        assert "precision" in lines[0] and "recall" in lines[0]
+        assert all(math.isfinite(v) for v in numbers(lines[0])), lines[0]
+    assert "over seeds: mean (min-max)" in out
