@@ -295,7 +295,7 @@ def train_chatbot(turns: list[Turn], steps: int = 600, lr: float = 3e-3, batch_s
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     model.train()
-    for _ in tqdm(range(steps), desc="chatbot", disable=not progress, leave=False):
+    for _ in tqdm(range(steps), desc="chatbot", disable=not progress, leave=True):
         idx = torch.randint(len(turns), (batch_size,), generator=g)
         s = src[idx]
         drop = (torch.rand(s.shape, generator=g) < word_dropout) & (s != 0)

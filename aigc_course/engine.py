@@ -90,7 +90,7 @@ class Run:
             history.clear()
             history.update({key: list(values) for key, values in self.state["history"].items()})
         model.train()
-        for step in tqdm(range(start, total), desc=desc, disable=not (progress and self.ctx.is_main), leave=False,
+        for step in tqdm(range(start, total), desc=desc, disable=not (progress and self.ctx.is_main), leave=True,
                          initial=start, total=total):
             yield step
             done = step + 1

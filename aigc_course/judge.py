@@ -60,7 +60,7 @@ def train_judge(config: JudgeConfig | None = None, progress: bool = True) -> Jud
     judge = Judge(config)
     opt = torch.optim.Adam(judge.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps)
-    for _ in tqdm(range(config.steps), desc="training the judge", disable=not progress, leave=False):
+    for _ in tqdm(range(config.steps), desc="training the judge", disable=not progress, leave=True):
         idx = torch.randint(len(x), (config.batch_size,), generator=g)
         dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
         batch = torch.roll(x[idx], shifts=(dy, dx), dims=(2, 3))

@@ -108,7 +108,7 @@ def train_toy_gan(config: ToyGANConfig | None = None, snapshot_at: tuple[int, ..
     g_objective = generator_loss_nonsaturating if config.g_loss == "nonsaturating" else generator_loss_saturating
     history = ToyHistory()
     fixed_z = model.noise(1000, generator=torch.Generator().manual_seed(12345))
-    for step in tqdm(range(1, config.steps + 1), desc="toy GAN", disable=not progress, leave=False):
+    for step in tqdm(range(1, config.steps + 1), desc="toy GAN", disable=not progress, leave=True):
         # Step 1: k discriminator updates on a real batch and a fake batch (G held fixed: .detach()).
         for _ in range(config.d_steps):
             real = data[torch.randint(n_data, (config.batch_size,), generator=g)]
@@ -199,7 +199,7 @@ def train_toy_vae(config: ToyVAEConfig | None = None, progress: bool = True,
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)  # one optimiser: encoder and decoder together
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.steps) if config.cosine_lr else None
     curve = []
-    for step in tqdm(range(1, config.steps + 1), desc="toy VAE", disable=not progress, leave=False):
+    for step in tqdm(range(1, config.steps + 1), desc="toy VAE", disable=not progress, leave=True):
         x = data[torch.randint(n_data, (config.batch_size,), generator=g)]
         kl_weight = min(1.0, step / config.kl_warmup) if config.kl_warmup else 1.0
         loss = -model.elbo(x, g, kl_weight).mean()

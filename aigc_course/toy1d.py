@@ -148,7 +148,7 @@ def train_discriminator(p_data: Mixture1D, p_g: Mixture1D, config: Discriminator
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     # Cosine decay: the last steps average out the sampling noise of each batch.
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps)
-    for _ in tqdm(range(config.steps), desc="discriminator", disable=not progress, leave=False):
+    for _ in tqdm(range(config.steps), desc="discriminator", disable=not progress, leave=True):
         real, fake = p_data.sample(config.batch_size, g), p_g.sample(config.batch_size, g)
         loss = discriminator_loss(model(real), model(fake))
         opt.zero_grad()
@@ -265,7 +265,7 @@ def train_linear_vae(data: torch.Tensor, config: LinearVAEConfig | None = None,
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)  # one optimiser over encoder AND decoder
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.steps)
     curve = []
-    for _ in tqdm(range(config.steps), desc="linear VAE", disable=not progress, leave=False):
+    for _ in tqdm(range(config.steps), desc="linear VAE", disable=not progress, leave=True):
         x = data[torch.randint(len(data), (config.batch_size,), generator=g)]
         loss = -model.elbo(x, g).mean()
         opt.zero_grad()

@@ -102,7 +102,7 @@ def train_next_frame(clips: torch.Tensor, config: NextFrameConfig | None = None,
     n, t = clips.shape[:2]
     k = config.context
     losses = []
-    for _ in tqdm(range(steps), desc="next-frame model", disable=not progress, leave=False):
+    for _ in tqdm(range(steps), desc="next-frame model", disable=not progress, leave=True):
         i = torch.randint(n, (batch_size,), generator=g)
         s = torch.randint(t - k, (batch_size,), generator=g)
         window = torch.stack([clips[a, b:b + k + 1, 0] for a, b in zip(i.tolist(), s.tolist(), strict=True)])

@@ -88,7 +88,7 @@ def test_static_view_renders_a_finished_bar_and_a_quiz():
         "quiz": model("VBoxModel", children=["IPY_MODEL_q", "IPY_MODEL_a", "IPY_MODEL_s"]),
         "q": model("HTMLModel", value="<b>Q1.</b> Which?"),
         "a": model("RadioButtonsModel", _options_labels=["this", "that"], index=1, description="Q1"),
-        "s": model("HTMLModel", value="<b>score: 1 / 1</b>"),
+        "s": model("HTMLModel", value="<b>score: 1 / 1</b><br>well done"),
     }
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
@@ -98,6 +98,7 @@ def test_static_view_renders_a_finished_bar_and_a_quiz():
     assert _static_view().add_static_fallbacks(nb) == 2
     bar, quiz = (o["data"] for o in nb.cells[0].outputs)
     assert bar["text/plain"] == "training GAN: 100%|██████████| 40/40 [00:01<00:00]" and "text/html" not in bar
-    assert quiz["text/plain"].splitlines() == ["Q1. Which?", "Q1", "  ( ) this", "  (x) that", "score: 1 / 1"]
+    assert quiz["text/plain"].splitlines() == ["Q1. Which?", "Q1", "  ( ) this", "  (x) that", "score: 1 / 1",
+                                             "well done"]
     assert "<b>Q1.</b> Which?" in quiz["text/html"] and "(x) that" in quiz["text/html"]
     assert _static_view().add_static_fallbacks(nb) == 0   # a second pass changes nothing

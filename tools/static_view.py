@@ -30,8 +30,10 @@ NOTE = "<p><i>A static copy of the widget as the run left it; run the notebook t
 
 
 def _text(markup: str) -> str:
-    """Plain text of an HTML fragment: tags dropped, entities decoded, tqdm's figure spaces made plain spaces."""
-    return html.unescape(re.sub(r"<[^>]+>", "", markup)).replace("\u2007", " ")
+    """Plain text of an HTML fragment: line breaks and block ends kept as new lines, other tags dropped, entities
+    decoded, tqdm's figure spaces made plain spaces."""
+    text = re.sub(r"<br\s*/?>|</(p|div|li|h[1-6]|tr)>", "\n", markup, flags=re.IGNORECASE)
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\u2007", " ").strip("\n")
 
 
 class _Renderer:
