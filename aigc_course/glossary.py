@@ -1,4 +1,8 @@
-"""The course's key terms in English and Chinese (the article's own terms), shared by every chapter."""
+"""The course's key terms in English and Chinese (the article's own terms), shared by every chapter.
+
+Each meaning is plain text (chapter 07's dialogue data is built from it, and a chat answer is plain text); the
+table a notebook shows writes the formulas of some meanings in LaTeX instead (`MATH`).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("pre-training", "预训练", "training on a large general corpus before the target task"),
     ("fine-tuning", "微调", "continuing training of a pre-trained model on a small target corpus"),
     ("language model", "语言模型", "a model of the next token given the previous ones"),
-    ("token", "词元", "the unit a text model reads: here a character"),
+    ("token", "词元", "the unit a text model reads: a character, a word or a byte-pair piece, as its tokenizer splits the text"),
     ("diffusion model", "扩散模型", "a model that learns to reverse a gradual noising process"),
     ("loss function", "损失函数", "the quantity training minimises"),
     ("sample", "样本", "one draw from a (model) distribution"),
@@ -37,6 +41,25 @@ GLOSSARY: tuple[tuple[str, str, str], ...] = (
     ("mode collapse", "模式崩塌", "a generator that draws only a few of the data's modes (clusters)"),
 )
 
+# How the notebooks' glossary table writes the meanings that state a formula (no "|": it would end a table cell).
+MATH: dict[str, str] = {
+    "generative model": r"a model of the data distribution $p(x)$ that can draw new samples",
+    "discriminative model": r"a model of $p(y \mid x)$: it separates classes but cannot sample $x$",
+    "generator": r"the network that maps noise $z$ to a sample $G(z)$",
+    "encoder": r"maps $x$ to a distribution over latent codes $z$",
+    "decoder": r"maps a latent code $z$ back to data space",
+    "latent space": r"the low-dimensional space of codes $z$",
+    "language model": r"a model of the next token given the previous ones, $p(x_t \mid x_{<t})$",
+    "latent variable": r"an unobserved variable $z$ from which the data $x$ is generated",
+    "reconstruction error": r"how badly the decoder rebuilds $x$ from its code $z$",
+    "KL divergence": (r"$D_{\mathrm{KL}}(q \,\Vert\, p) = \mathbb{E}_q[\log q - \log p]$, how far $q$ is from $p$: "
+                      r"never negative, zero only when $q = p$"),
+    "evidence lower bound (ELBO)": (r"$\mathbb{E}_{q(z \mid x)}[\log p(x \mid z)] - D_{\mathrm{KL}}(q(z \mid x) \,\Vert\, p(z))$,"
+                                    r" expected reconstruction log-likelihood minus the KL to the prior: a lower bound on $\log p(x)$"),
+    "reparameterisation trick": (r"writing $z = \mu + \sigma \odot \varepsilon$ with $\varepsilon \sim \mathcal{N}(0, I)$, "
+                                 r"so gradients flow through the sample"),
+}
+
 
 def glossary_rows(terms: list[str] | None = None) -> list[tuple[str, str, str]]:
     """Return (English, Chinese, meaning) rows, all of them or those whose English term is in `terms`."""
@@ -55,13 +78,13 @@ def chinese(term: str) -> str:
 
 
 def glossary_markdown(terms: list[str] | None = None) -> str:
-    """Return the glossary (or the chosen terms) as a Markdown table."""
+    """Return the glossary (or the chosen terms) as a Markdown table, formulas in LaTeX (`MATH`)."""
     lines = ["| English | 中文 | meaning |", "|---|---|---|"]
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|")  # a bare | would end the table cell
 
-    lines += [f"| {cell(en)} | {cell(zh)} | {cell(meaning)} |" for en, zh, meaning in glossary_rows(terms)]
+    lines += [f"| {cell(en)} | {cell(zh)} | {cell(MATH.get(en, meaning))} |" for en, zh, meaning in glossary_rows(terms)]
     return "\n".join(lines)
 
 

@@ -53,11 +53,27 @@ def test_markdown_table_has_one_line_per_chosen_term():
     assert len(glossary_rows()) == len(GLOSSARY)
 
 
-def test_markdown_table_rows_have_exactly_three_cells_even_when_a_meaning_holds_a_bar():
-    import re
+def test_markdown_table_rows_have_exactly_three_cells_even_when_a_meaning_holds_a_bar(monkeypatch):
+    from aigc_course import glossary
 
-    table = glossary_markdown()
-    assert any("\\|" in line for line in table.splitlines()), "no row holds a | (the test would prove nothing)"
+    monkeypatch.setattr(glossary, "GLOSSARY", (*GLOSSARY, ("bar test", "竖线", "p(y | x) written with a bar")))
+    table = glossary.glossary_markdown()
+    assert "p(y \\| x)" in table
     for line in table.splitlines():
         cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
         assert len(cells) == 3, line
+
+
+def test_every_meaning_that_states_a_formula_is_written_in_latex_in_the_table():
+    from aigc_course.glossary import MATH
+
+    assert set(MATH) <= {en for en, _, _ in GLOSSARY}
+    for en, _, meaning in GLOSSARY:
+        if re.search(r"(?<!')\b[b-z]\b|=", meaning):          # a symbol such as x, z, p(x), or an equation
+            assert en in MATH and "$" in MATH[en], f"{en!r} states a formula in plain text only"
+        if en in MATH:
+            # the LaTeX row says what the plain meaning (the dialogue's answer) says: every longer word recurs
+            missing = [w for w in re.findall(r"[a-z]{5,}", meaning) if w not in MATH[en]]
+            assert not missing, (en, missing)
+            assert "|" not in MATH[en] and MATH[en].count("$") % 2 == 0, en
+    assert "$" in glossary_markdown(["KL divergence"]) and "E_q" not in glossary_markdown(["KL divergence"])
