@@ -9,7 +9,7 @@ Lines inside a multi-line string or a bracket that spans lines fail, for real co
 generated code, so the share of real held-out source is the ceiling to compare with.
 
 The corpus is code only (`stdlib_code`): the standard-library modules parsed and written back by
-``ast.unparse``, which drops comments and docstrings, so the model learns Python rather than the
+``ast.unparse`` after the docstrings are removed (unparse drops the comments), so the model learns Python rather than the
 English prose around it.
 
 Parse share rewards copying: a "generator" that returns snippets of its training source verbatim parses

@@ -442,7 +442,7 @@ RECIPES: dict[str, tuple[DiffusionConfig, TrainConfig]] = {
 }
 GUIDANCE = 2.0   # the guidance scale the chapter samples with
 STEPS = 20       # the number of sampler steps it samples with
-LATENT_VAE_STEPS = 1500   # latent diffusion: chapter 06's fully connected VAE is trained this long first
+LATENT_VAE_STEPS = 1500   # latent diffusion: the fully connected VAE (vae.recipe("vae")) is trained this long first
 
 
 def latent_recipe(latent_dim: int) -> tuple[DiffusionConfig, TrainConfig]:

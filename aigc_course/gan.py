@@ -101,7 +101,7 @@ class DCGANConfig:
     """A small DCGAN sized for 28x28: 7x7 -> 14x14 -> 28x28 with `width` base channels."""
     z_dim: int = 64
     width: int = 16
-    num_classes: int = 0      # > 0 makes it a conditional GAN (label embedding in G, projection in D)
+    num_classes: int = 0      # > 0 makes it a conditional GAN (a one-hot label beside z in G, a projection in D)
     self_conditioned: bool = False   # the "classes" are k-means clusters of the digits (no labels; see assign_clusters)
 
 

@@ -31,7 +31,7 @@ QUESTIONS: tuple[Question, ...] = (
              1, "Chapters 03, 04 and 06: both halves get gradients from one loss in every step."),
     Question("Which of these is NOT an application of AIGC (FAQ 10.3)?",
              ("Image generation", "Dialogue systems", "Image classification"),
-             2, "FAQ 10.3 and article 3.4; chapter 04: a classifier outputs a label, p(y|x), not content."),
+             2, "FAQ 10.3 and article 3.4; chapter 04: a classifier outputs a label, p(y | x), not content."),
     Question("Which is a measured way to help a GAN train (FAQ 10.4)?",
              ("Push the discriminator's accuracy towards 100%",
               "Non-saturating generator loss, Adam, batch norm (the DCGAN recipe)",
@@ -39,7 +39,7 @@ QUESTIONS: tuple[Question, ...] = (
              1, "FAQ 10.4; chapter 05. At the ideal equilibrium D outputs 1/2 everywhere (chapter 04), and "
                 "chapter 03 collapses a GAN with 5 generator steps per discriminator step."),
     Question("FAQ 10.5 says a VAE makes its reconstructions as good as possible. Train for reconstruction alone "
-             "(no KL term): what do decoded draws z ~ N(0, I) look like?",
+             "(no KL term): what do decoded draws z ∼ 𝒩(0, I) look like?",
              ("The sharpest samples of any VAE, since reconstructions are best",
               "Poor: the codes no longer follow the prior, so most prior draws decode to no digit",
               "The same as a VAE's: the KL term only speeds up training"),

@@ -1,4 +1,5 @@
-"""Milestones of generative modelling: a small table the background chapter plots as a timeline."""
+"""Milestones on the road to AIGC (generative models and the models they build on): a small table the background
+chapter plots as a timeline. Each row is dated by its first release (the preprint, or the product release)."""
 
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ MILESTONES: tuple[Milestone, ...] = (
               "Ramesh et al., 'Zero-Shot Text-to-Image Generation', ICML 2021"),
     Milestone(2021, "Codex", "code",
               "Chen et al., 'Evaluating Large Language Models Trained on Code', arXiv:2107.03374, 2021"),
-    Milestone(2022, "Latent diffusion / Stable Diffusion", "text -> images",
+    Milestone(2021, "Latent diffusion (Stable Diffusion's design)", "text -> images",
               "Rombach, Blattmann, Lorenz, Esser & Ommer, 'High-Resolution Image Synthesis with Latent "
-              "Diffusion Models', CVPR 2022"),
+              "Diffusion Models', arXiv:2112.10752, 2021 (CVPR 2022)"),
     Milestone(2022, "ChatGPT", "text (dialogue)",
               "OpenAI, 'Introducing ChatGPT', product release, 30 November 2022"),
 )
@@ -85,7 +86,7 @@ def plot_timeline(ax=None, rows: list[Milestone] | None = None):
     ax.set_yticks([])
     ax.set_xlabel("year of publication / release")
     ax.set_xlim(min(m.year for m in rows) - 12, max(m.year for m in rows) + 1)
-    ax.set_title("Milestones of generative modelling, 1985-2022")
+    ax.set_title("Milestones on the road to AIGC, 1985-2022 (dated by first release)")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(title="modality", fontsize=8, loc="lower left")
     return ax

@@ -4,9 +4,10 @@ One class, ``VAE(VAEConfig)``, covers every variant of the chapter:
 
   article VAE      MLP 784-128-z20, the shapes of the article's Keras code, with the missing
                    ``Sampling`` layer (the reparameterisation trick) and the missing KL term
-  course VAE       a wider, deeper MLP trained with KL warm-up and a decaying learning rate
+  MLP VAE          ``recipe("vae")``: a wider MLP (784-400-32, ELU) with KL warm-up (chapter 11's autoencoder)
   2-D latent VAE   any config with ``latent_dim=2``: a latent space you can draw
-  conv VAE         ``arch="conv"``: strided convolutions in, transposed convolutions out
+  conv VAE         ``arch="conv"``: strided convolutions in, transposed convolutions out; ``recipe("convvae")``
+                   is the course VAE of chapter 06
   conditional VAE  ``num_classes=10``: q(z|x, y) and p(x|z, y); choose the digit when sampling
   pixel VAE        ``pixel=16``: the decoder's logits refined by a small autoregressive "pixel
                    layer" that also sees the pixels already drawn above and to the left (a
@@ -350,7 +351,7 @@ def train_vae(model: VAE, x: torch.Tensor, config: TrainConfig, *, y: torch.Tens
     opt, sched = make_optimizer(model, config)
     history: dict[str, list[float]] = {"reconstruction": [], "kl": [], "neg_elbo": []}
     model.train()
-    for step in tqdm(range(config.steps), desc="training the VAE", disable=not progress, leave=False):
+    for step in tqdm(range(config.steps), desc="training the VAE", disable=not progress, leave=True):
         xb, yb, eps = draw_batch(x, y, config, model.config, g, dev)          # binary images, labels, noise
         logits, mu, logvar = _encode_decode(model, xb, yb, eps)               # z = mu + sigma * eps
         reconstruction = -bernoulli_log_likelihood(logits, xb)                # (B,) nats
