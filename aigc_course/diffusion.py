@@ -117,7 +117,7 @@ class DiffusionConfig:
     arch: str = "unet"           # "unet": 28x28 digits as 4x14x14; "mlp": vectors of size `dim`
     dim: int = 2                 # mlp: size of a data vector
     channels: int = 32           # unet: base channels (the 7x7 level has twice as many); mlp: hidden width
-    depth: int = 3               # mlp: hidden layers
+    depth: int = 3               # mlp: hidden-to-hidden layers (depth + 1 hidden layers in all)
     num_classes: int = 10        # > 0: class-conditional (label `num_classes` means "no label")
     label_dropout: float = 0.1   # share of training examples whose label is dropped (classifier-free guidance)
     timesteps: int = 1000        # ddpm: the chain's length T
