@@ -50,6 +50,18 @@ def train_model(name: str, seed: int, x: torch.Tensor, steps: int | None):
     return model.eval()
 
 
+def score(samples: torch.Tensor, judge, reference: torch.Tensor) -> dict:
+    """Coverage, smallest class share, Frechet distance, precision and recall of `samples` against `reference`."""
+    report, pr = judge_report(samples, judge), judge_precision_recall(samples, reference, judge)
+    return dict(coverage=report.coverage, min_share=min(report.class_share), frechet=report.frechet,
+                precision=pr.precision, recall=pr.recall)
+
+
+def describe(row: dict) -> str:
+    return (f"classes {row['coverage']:2d}/10 | smallest share {row['min_share']:.3f} | precision {row['precision']:.3f} | "
+            f"recall {row['recall']:.3f} | Frechet {row['frechet']:7.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
@@ -67,9 +79,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, 1 thread, seeds {seeds}, {args.samples} samples per model, "
           f"scored against {len(x_test)} test digits\n")
     real = x[stratified_indices(y, min(args.samples, len(x)), seed=0)]     # the ceiling: real training digits
-    report, pr = judge_report(real, judge), judge_precision_recall(real, x_test, judge)
-    print(f"real training digits | classes {report.coverage:2d}/10 | smallest share {min(report.class_share):.3f} | "
-          f"precision {pr.precision:.3f} | recall {pr.recall:.3f} | Frechet {report.frechet:7.2f}\n")
+    print(f"real training digits | {describe(score(real, judge, x_test))}\n")
     rows: dict[str, list[dict]] = {name: [] for name in MODELS}
     for seed in seeds:
         for name in MODELS:
@@ -79,14 +89,9 @@ def main() -> None:
             seed_everything(seed + 1000)
             with torch.no_grad():
                 samples = model.sample(args.samples).float().clamp(0, 1)
-            report = judge_report(samples, judge)
-            pr = judge_precision_recall(samples, x_test, judge)
-            row = dict(coverage=report.coverage, min_share=min(report.class_share), frechet=report.frechet,
-                       precision=pr.precision, recall=pr.recall, train_s=train_s)
+            row = score(samples, judge, x_test)
             rows[name].append(row)
-            print(f"seed {seed} {name:12s} | classes {row['coverage']:2d}/10 | smallest share {row['min_share']:.3f} | "
-                  f"precision {row['precision']:.3f} | recall {row['recall']:.3f} | Frechet {row['frechet']:7.2f} | "
-                  f"{train_s:5.0f} s CPU", flush=True)
+            print(f"seed {seed} {name:12s} | {describe(row)} | {train_s:5.0f} s CPU", flush=True)
 
     print("\nover seeds: mean (min-max)")
     for name in MODELS:
