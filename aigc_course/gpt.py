@@ -256,9 +256,6 @@ def train_gpt(model: nn.Module, ids: torch.Tensor, config: TrainConfig, held_out
     return history
 
 
-# --------------------------------------------------------------------------- BERT's objective
-
-
 def seconds_per_step(model: nn.Module, ids: torch.Tensor, batch_size: int, length: int, steps: int = 32,
                      rounds: int = 3) -> float:
     """CPU seconds of one training step of a copy of `model`, taken as `train_gpt` takes it (forward, backward,
@@ -284,6 +281,9 @@ def seconds_per_step(model: nn.Module, ids: torch.Tensor, batch_size: int, lengt
             step()
         timings.append((time.process_time() - t0) / steps)
     return statistics.median(timings)
+
+
+# --------------------------------------------------------------------------- BERT's objective
 
 
 def mask_tokens(batch: torch.Tensor, mask_id: int, vocab_size: int, generator: torch.Generator,
