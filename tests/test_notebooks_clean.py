@@ -1,5 +1,6 @@
 """Stored notebooks are what a reader sees without running: executed in order, no errors, within budget metadata."""
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -49,7 +50,9 @@ def test_markdown_has_no_control_characters_from_unescaped_latex(path):
         assert not bad, f"{path.name}: control characters {bad} in a {cell['cell_type']} cell (unescaped LaTeX?)"
 
 
+@functools.cache
 def _static_view():
+    # tools/ is not a package: load tools/static_view.py once, by path
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("static_view", ROOT / "tools" / "static_view.py")
